@@ -261,3 +261,23 @@ test('an MS-CHAPv2 accept verdict without S= is turned into a Failure, not a bar
 export function driveAll(engine: AuthEngine, packets: Uint8Array[]): void {
   for (const pk of packets) engine.handlePacket(0, pk);
 }
+
+test('MS-CHAPv1 conversation carries the RFC 2433 appendix B NT-Response (password "MyPw")', () => {
+  const a = createAuthenticator('mschap1', { random: new ScriptedRandom([Uint8Array.of(1), fromHex('102DB5DF085D3041')]), logger, name: 's' });
+  const p = createPeer('mschap1', { user: 'User', password: 'MyPw' }, { random: new ScriptedRandom(), logger });
+  const r = runPair(a, p, { decide: withPassword('MyPw') });
+  const check = r.checks[0];
+  assert.ok(check?.method === 'mschap1');
+  assert.equal(hex(check.ntResponse), '4e9d3c8f9cfd385d5bf4d3246791956ca4c351ab409a3d61');
+  assert.equal(hex(check.lmResponse), '00'.repeat(24));
+  assert.equal(check.useNt, true);
+  const response = r.transcript.find((t) => t.packet[0] === 2)!.packet;
+  assert.equal(response[4], 49);
+  assert.equal(response[4 + 49], 1); // Flags: use NT
+  const pe = r.peerEvents[0];
+  assert.ok(pe?.type === 'success' && pe.verdict?.ok === true && pe.verdict.mppe && 'masterKeyInputs' in pe.verdict.mppe);
+  assert.equal(hex(pe.verdict.mppe.masterKeyInputs.challenge!), '102db5df085d3041');
+  const ae = r.authenticatorEvents.at(-1);
+  assert.ok(ae?.type === 'success' && ae.verdict?.ok === true && ae.verdict.mppe && 'masterKeyInputs' in ae.verdict.mppe);
+  assert.deepEqual(ae.verdict.mppe.masterKeyInputs, pe.verdict.mppe.masterKeyInputs);
+});

@@ -35,6 +35,9 @@ export function verifyWithPassword(check: AuthCheck, password: string): AuthVerd
       return sameBytes(expected, check.response) ? { ok: true, user: check.user } : reject();
     }
     case 'mschap1': {
+      // Our engines always build checks of these sizes; a hand-made check of other sizes is
+      // refused here rather than thrown on by the crypto.
+      if (check.challenge.length !== 8 || check.ntResponse.length !== 24 || check.lmResponse.length !== 24) return reject();
       const good = check.useNt
         ? sameBytes(ntChallengeResponse(check.challenge, password), check.ntResponse)
         : sameBytes(lmChallengeResponse(check.challenge, password), check.lmResponse);
@@ -47,6 +50,9 @@ export function verifyWithPassword(check: AuthCheck, password: string): AuthVerd
       };
     }
     case 'mschap2': {
+      if (check.authenticatorChallenge.length !== 16 || check.peerChallenge.length !== 16 || check.ntResponse.length !== 24) {
+        return reject();
+      }
       const expected = generateNtResponse(check.authenticatorChallenge, check.peerChallenge, check.user, password);
       if (!sameBytes(expected, check.ntResponse)) return reject();
       return {
