@@ -1,0 +1,717 @@
+/**
+ * The PPP link engine: one PPP session over one L2TP session, server (authenticator, address
+ * giver) or client (peer). I/O-free: frames in via `handleFrame`, frames out via `pollTransmit`,
+ * events out via `pollEvent`, time in via `now` and `handleTimeout`/`nextTimeout`.
+ *
+ * RFC 1661 section 3 (link phases Dead -> Establish -> Authenticate -> Network -> Terminate),
+ * section 4 (automaton, fsm.ts, shared by LCP and every NCP), sections 5.7-5.9 (Protocol-Reject,
+ * Echo, Discard), RFC 1570 (Identification, Time-Remaining), RFC 1332/1877 (IPCP), RFC 5072
+ * (IPV6CP); authentication engines from src/auth (RFC 1334, 1994, 2433, 2759).
+ *
+ * Behaviour worth knowing (see INTEROP.md):
+ * - lowerUp sends our LCP Configure-Request at once and acks the peer's promptly (RouterOS does
+ *   both; iOS ignores the CHAP Challenge until LCP is Opened in both directions).
+ * - Frames always carry FF 03 and a 2-octet Protocol field, whatever ACFC/PFC the peer asked for:
+ *   those options allow a sender to compress, never oblige it; SoftEther and others send FF 03 on
+ *   L2TP and expect it. Received frames may use either form.
+ * - Server: after authentication it emits `need-addresses` and waits for `authorize()`; NCP
+ *   packets that arrive meanwhile are held (the latest per protocol) and replayed when the NCP
+ *   starts, so RouterOS/Windows clients that pipeline IPCP right after Success do not wait 3 s.
+ * - Unknown protocols (CCP, BCP, IPV6CP when IPv6 is off, ...) get LCP Protocol-Reject in the
+ *   LCP Opened state ("Protocol-Reject packets can only be sent in the LCP Opened state",
+ *   RFC 1661 section 5.7); a received Protocol-Reject of an NCP is that NCP's RXJ- (SoftEther
+ *   Protocol-Rejects CCP). A CCP negotiator will plug in as one more entry of the NCP table.
+ * - Keepalive as RouterOS: after `keepaliveTimeoutS` seconds without any received frame, an
+ *   Echo-Request every second; each unanswered one logs "LCP missed echo reply"; after five the
+ *   link closes with code 'keepalive' (one Terminate-Request as a courtesy, then down at once).
+ * - The session is down when LCP finishes (tlf) or the lower layer goes down; the 'down' event
+ *   is emitted once, with the first cause recorded (stable `code`s: 'admin', 'peer-terminated',
+ *   'auth-failed', 'keepalive', 'negotiation-failed', 'lcp-terminated', 'lower-down', 'rejected',
+ *   'bad-assignment').
+ *
+ * Invariants: handleFrame never throws on any input (malformed packets are silently discarded and
+ * logged at debug); a PppLink is used once (after 'down' it ignores input).
+ * Call order: construct; lowerUp(now); then any of handleFrame / handleTimeout / completeAuth /
+ * authorize / close / sendIp; after each call drain pollTransmit() and pollEvent().
+ */
+import { createAuthenticator, createPeer } from '../auth/index.js';
+import { protocolFor } from '../auth/lcp-option.js';
+import type { AuthCheck, AuthEngine, AuthMethod, AuthVerdict } from '../auth/types.js';
+import { fromUtf8 } from '../core/bytes.js';
+import type { Logger } from '../core/log.js';
+import { randomBytes, type Random } from '../core/random.js';
+import { TimerTable, earliest, type Instant } from '../core/time.js';
+import { ControlCode, PppProtocol, decodeFrame, encodeControl, encodeFrame, protocolName, type ControlPacket } from '../wire/ppp/frame.js';
+import { DEFAULT_FSM_OPTIONS, Fsm, type FsmEvent, type FsmFinish, type FsmHost, type FsmOptions, type FsmState } from './fsm.js';
+import { createIpcpNegotiator } from './ipcp/ipcp.js';
+import { formatIpv4, freshIpcpNegotiated, isZeroAddress, parseIpv4, type IpcpAssignment, type IpcpSettings } from './ipcp/types.js';
+import { createIpv6cpNegotiator, type Ipv6cpNegotiated } from './ipv6cp/ipv6cp.js';
+import { createLcpNegotiator, echoData, echoMagic, protocolRejectData, rejectedProtocol } from './lcp/lcp.js';
+import { freshNegotiated, type LcpNegotiated, type LcpSettings } from './lcp/types.js';
+
+export type { AuthCheck, AuthMethod, AuthVerdict } from '../auth/types.js';
+
+export type PppRole = 'server' | 'client';
+export type PppPhase = 'dead' | 'establish' | 'authenticate' | 'network' | 'terminate';
+
+export interface PppLinkConfig {
+  role: PppRole;
+  /** max-mru: our MRU. */
+  mru: number;
+  /** max-mtu: we never send frames larger than min(mtu, peer MRU). */
+  mtu: number;
+  /** Server: allowed methods; client: `allow=`. */
+  authentication: AuthMethod[];
+  /** Client credentials. */
+  credentials?: { user: string; password: string };
+  /** Seconds without received traffic before echoes start; undefined or 0 disables. */
+  keepaliveTimeoutS: number | undefined;
+  usePeerDns: boolean;
+  ipv6: boolean;
+  multilink: boolean;
+  restartMs?: number;
+  maxConfigure?: number;
+  maxTerminate?: number;
+  maxFailure?: number;
+  /** Our host name for CHAP (RouterOS: the identity). */
+  name?: string;
+}
+
+export interface PppAddressAssignment {
+  localAddress: string;
+  remoteAddress: string;
+  dns: string[];
+  wins: string[];
+}
+
+export type PppDownCode =
+  | 'admin'
+  | 'peer-terminated'
+  | 'auth-failed'
+  | 'keepalive'
+  | 'negotiation-failed'
+  | 'lcp-terminated'
+  | 'lower-down'
+  | 'rejected'
+  | 'bad-assignment';
+
+export type PppEvent =
+  | { type: 'phase'; phase: PppPhase }
+  | { type: 'auth-check'; check: AuthCheck }
+  | { type: 'authenticated'; user: string; method: AuthMethod }
+  | { type: 'need-addresses'; user: string }
+  | { type: 'ipcp-up'; local: string; remote: string; dns: string[]; wins: string[] }
+  | { type: 'ipv6cp-up'; localId: Uint8Array; remoteId: Uint8Array }
+  | { type: 'ip-packet'; protocol: 'ipv4' | 'ipv6'; packet: Uint8Array }
+  | { type: 'down'; reason: string; code: PppDownCode | string };
+
+/** The authentication factories (src/auth/index.ts by default; tests may substitute). */
+export interface PppAuthFactory {
+  createAuthenticator(method: AuthMethod, deps: { random: Random; logger: Logger; name: string }): AuthEngine;
+  createPeer(method: AuthMethod, creds: { user: string; password: string }, deps: { random: Random; logger: Logger }): AuthEngine;
+}
+
+export interface PppLinkDeps {
+  random: Random;
+  logger: Logger;
+  auth?: PppAuthFactory;
+}
+
+export interface PppLinkState {
+  readonly phase: PppPhase;
+  readonly lcp: FsmState;
+  readonly ipcp: FsmState;
+  readonly ipv6cp: FsmState | undefined;
+  readonly negotiated: {
+    mru: number;
+    peerMru: number;
+    /** What we send at most: min(max-mtu, peer MRU). */
+    mtu: number;
+    authMethod?: AuthMethod;
+    localMagic?: number;
+    peerMagic?: number;
+  };
+}
+
+/** RouterOS: echoes every second once idle; five unanswered close the link. */
+export const ECHO_INTERVAL_MS = 1000;
+export const ECHO_MAX_MISSES = 5;
+const DRAIN_LIMIT = 1000;
+
+interface NcpEntry {
+  readonly protocol: number;
+  readonly fsm: Fsm;
+  /** The latest packet received before the NCP started (server waiting for authorize()). */
+  held: Uint8Array | undefined;
+  started: boolean;
+}
+
+type KeepaliveTimer = 'idle' | 'echo';
+
+export class PppLink {
+  private phase: PppPhase = 'dead';
+  private readonly tx: Uint8Array[] = [];
+  private readonly events: PppEvent[] = [];
+  private readonly lcpNegotiated: LcpNegotiated = freshNegotiated();
+  private readonly lcp: Fsm;
+  private readonly ipcp: Fsm;
+  private readonly ipv6cp: Fsm | undefined;
+  private readonly ncps = new Map<number, NcpEntry>();
+  private readonly ipcpSettings: IpcpSettings;
+  private readonly ipcpNegotiated = freshIpcpNegotiated();
+  private readonly ipv6cpNegotiated: Ipv6cpNegotiated = { localId: undefined, remoteId: undefined };
+  private readonly auth: PppAuthFactory;
+  private authEngine: AuthEngine | undefined;
+  private authMethod: AuthMethod | undefined;
+  private authUser = '';
+  /** The verdict of a successful authentication (MPPE keys for the future CCP). */
+  authVerdict: AuthVerdict | undefined;
+  private readonly timers = new TimerTable<KeepaliveTimer>();
+  private lastReceived: Instant = 0;
+  /** Any frame received since the last Echo-Request went out. */
+  private heardSinceEcho = false;
+  private echoMisses = 0;
+  private echoId = 0;
+  private cause: { code: PppDownCode; reason: string } | undefined;
+  private finished = false;
+
+  constructor(
+    readonly config: PppLinkConfig,
+    private readonly deps: PppLinkDeps,
+  ) {
+    this.auth = deps.auth ?? { createAuthenticator, createPeer };
+    const fsmOptions: FsmOptions = {
+      restartMs: config.restartMs ?? DEFAULT_FSM_OPTIONS.restartMs,
+      maxConfigure: config.maxConfigure ?? DEFAULT_FSM_OPTIONS.maxConfigure,
+      maxTerminate: config.maxTerminate ?? DEFAULT_FSM_OPTIONS.maxTerminate,
+      maxFailure: config.maxFailure ?? DEFAULT_FSM_OPTIONS.maxFailure,
+    };
+    const lcpSettings: LcpSettings = {
+      role: config.role,
+      mru: config.mru,
+      mtu: config.mtu,
+      authentication: config.authentication,
+      hasCredentials: config.credentials !== undefined,
+      multilink: config.multilink,
+    };
+    const log = deps.logger;
+    const firstId = () => randomBytes(deps.random, 1)[0]!;
+    this.lcp = new Fsm(
+      'LCP',
+      this.lcpHost(),
+      createLcpNegotiator(lcpSettings, this.lcpNegotiated, deps.random, log),
+      (p) => this.sendProtocol(PppProtocol.LCP, p),
+      log,
+      fsmOptions,
+      firstId(),
+    );
+    this.ipcpSettings = { role: config.role, usePeerDns: config.usePeerDns, assignment: undefined };
+    this.ipcp = new Fsm(
+      'IPCP',
+      this.ncpHost('IPCP'),
+      createIpcpNegotiator(this.ipcpSettings, this.ipcpNegotiated),
+      (p) => this.sendProtocol(PppProtocol.IPCP, p),
+      log,
+      fsmOptions,
+      firstId(),
+    );
+    this.ncps.set(PppProtocol.IPCP, { protocol: PppProtocol.IPCP, fsm: this.ipcp, held: undefined, started: false });
+    if (config.ipv6) {
+      this.ipv6cp = new Fsm(
+        'IPV6CP',
+        this.ncpHost('IPV6CP'),
+        createIpv6cpNegotiator(deps.random, this.ipv6cpNegotiated),
+        (p) => this.sendProtocol(PppProtocol.IPV6CP, p),
+        log,
+        fsmOptions,
+        firstId(),
+      );
+      this.ncps.set(PppProtocol.IPV6CP, { protocol: PppProtocol.IPV6CP, fsm: this.ipv6cp, held: undefined, started: false });
+    }
+  }
+
+  get state(): PppLinkState {
+    const n = this.lcpNegotiated;
+    return {
+      phase: this.phase,
+      lcp: this.lcp.state,
+      ipcp: this.ipcp.state,
+      ipv6cp: this.ipv6cp?.state,
+      negotiated: {
+        mru: n.mru,
+        peerMru: n.peerMru,
+        mtu: Math.min(this.config.mtu, n.peerMru),
+        ...(n.authMethod !== undefined ? { authMethod: n.authMethod } : {}),
+        ...(n.localMagic !== undefined ? { localMagic: n.localMagic } : {}),
+        ...(n.peerMagic !== undefined ? { peerMagic: n.peerMagic } : {}),
+      },
+    };
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  lowerUp(now: Instant): void {
+    if (this.finished || this.phase !== 'dead') return;
+    this.lastReceived = now;
+    this.setPhase('establish');
+    this.lcp.open(now);
+    this.lcp.up(now);
+  }
+
+  lowerDown(now: Instant): void {
+    if (this.finished) return;
+    this.recordCause('lower-down', 'lower layer down');
+    for (const n of this.ncps.values()) n.fsm.down(now);
+    this.lcp.down(now);
+    this.finish();
+  }
+
+  handleFrame(now: Instant, frame: Uint8Array): void {
+    if (this.finished || this.phase === 'dead') return;
+    const decoded = decodeFrame(frame);
+    if (!decoded.ok) {
+      this.deps.logger.log(['ppp', 'debug'], `bad PPP frame discarded: ${decoded.error.message}`);
+      return;
+    }
+    this.noteReceived(now);
+    const { protocol, information } = decoded.value;
+    switch (protocol) {
+      case PppProtocol.LCP:
+        this.lcp.receive(now, information);
+        break;
+      case PppProtocol.PAP:
+      case PppProtocol.CHAP:
+        this.receiveAuth(now, protocol, information);
+        break;
+      case PppProtocol.IPV4:
+        if (this.ipcp.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: 'ipv4', packet: information });
+        break;
+      case PppProtocol.IPV6:
+        if (this.ipv6cp?.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: 'ipv6', packet: information });
+        else if (!this.ipv6cp) this.protocolReject(protocol, information);
+        break;
+      default: {
+        const ncp = this.ncps.get(protocol);
+        if (ncp) this.receiveNcp(now, ncp, information);
+        else this.protocolReject(protocol, information);
+      }
+    }
+  }
+
+  /** Data frames handled outside the engine (fast path) still count as traffic for keepalive. */
+  noteReceived(now: Instant): void {
+    this.lastReceived = now;
+    this.heardSinceEcho = true;
+  }
+
+  completeAuth(now: Instant, verdict: AuthVerdict): void {
+    if (this.finished || !this.authEngine?.completeCheck) return;
+    this.authEngine.completeCheck(now, verdict);
+    this.drainAuth(now);
+  }
+
+  authorize(now: Instant, a: PppAddressAssignment): void {
+    if (this.finished || this.config.role !== 'server' || this.phase !== 'network') return;
+    const local = parseIpv4(a.localAddress);
+    const remote = parseIpv4(a.remoteAddress);
+    const dns = a.dns.slice(0, 2).map(parseIpv4);
+    const wins = a.wins.slice(0, 2).map(parseIpv4);
+    if (!local || !remote || isZeroAddress(remote) || dns.some((d) => !d) || wins.some((w) => !w)) {
+      this.deps.logger.log(['ppp', 'error'], `bad address assignment ${JSON.stringify(a)}`);
+      this.terminate(now, 'bad-assignment', 'bad address assignment');
+      return;
+    }
+    const assignment: IpcpAssignment = {
+      localAddress: local,
+      remoteAddress: remote,
+      dns: dns.filter((d): d is Uint8Array => d !== undefined),
+      wins: wins.filter((w): w is Uint8Array => w !== undefined),
+    };
+    this.ipcpSettings.assignment = assignment;
+    this.startNcps(now);
+  }
+
+  close(now: Instant, reason: string): void {
+    if (this.finished) return;
+    this.terminate(now, 'admin', reason);
+  }
+
+  sendIp(packet: Uint8Array, protocol: 'ipv4' | 'ipv6'): void {
+    if (this.finished) return;
+    if (protocol === 'ipv4' ? this.ipcp.state !== 'Opened' : this.ipv6cp?.state !== 'Opened') return;
+    this.tx.push(encodeFrame(protocol === 'ipv4' ? PppProtocol.IPV4 : PppProtocol.IPV6, packet));
+  }
+
+  handleTimeout(now: Instant): void {
+    if (this.finished) return;
+    this.lcp.handleTimeout(now);
+    for (const n of this.ncps.values()) n.fsm.handleTimeout(now);
+    const a = this.authEngine;
+    if (a) {
+      const t = a.nextTimeout();
+      if (t !== undefined && t <= now) {
+        a.handleTimeout(now);
+        this.drainAuth(now);
+      }
+    }
+    for (const name of this.timers.expired(now)) {
+      if (this.finished) break;
+      if (name === 'idle') this.idleExpired(now);
+      else this.echoExpired(now);
+    }
+  }
+
+  nextTimeout(): Instant | undefined {
+    if (this.finished) return undefined;
+    let t = earliest(this.lcp.nextTimeout(), this.authEngine?.nextTimeout(), this.timers.next());
+    for (const n of this.ncps.values()) t = earliest(t, n.fsm.nextTimeout());
+    return t;
+  }
+
+  pollTransmit(): Uint8Array | undefined {
+    return this.tx.shift();
+  }
+
+  pollEvent(): PppEvent | undefined {
+    return this.events.shift();
+  }
+
+  // ---- LCP ---------------------------------------------------------------------------------
+
+  private lcpHost(): FsmHost {
+    return {
+      thisLayerUp: (now) => this.lcpUp(now),
+      thisLayerDown: (now) => this.lcpDown(now),
+      thisLayerStarted: () => {},
+      thisLayerFinished: () => {
+        this.recordFinish(this.lcp.finish);
+        this.finish();
+      },
+      receiveExtended: (now, p, state) => this.lcpExtended(now, p, state),
+      sendEchoReply: (_now, req) => {
+        const magic = echoMagic(req.data);
+        const ours = this.lcpNegotiated.localMagic;
+        if (ours !== undefined && magic === ours) this.deps.logger.log(['ppp', 'lcp', 'warning'], 'LCP: Echo-Request carries our own Magic-Number, link may be looped back');
+        this.sendProtocol(PppProtocol.LCP, encodeControl({ code: ControlCode.EchoReply, id: req.id, data: echoData(ours, req.data.subarray(4)) }));
+      },
+    };
+  }
+
+  private lcpUp(now: Instant): void {
+    const n = this.lcpNegotiated;
+    this.deps.logger.log(['ppp', 'lcp', 'debug'], `LCP opened: mru ${n.mru} peer-mru ${n.peerMru} auth ${n.authMethod ?? 'none'}`);
+    this.lastReceived = now;
+    this.startKeepalive(now);
+    const method = n.authMethod;
+    if (this.config.role === 'server' && this.config.authentication.length > 0 && method === undefined) {
+      this.terminate(now, 'negotiation-failed', 'authentication protocol negotiation failed');
+      return;
+    }
+    if (method === undefined) {
+      this.authMethod = undefined;
+      this.enterNetwork(now, this.config.credentials?.user ?? '');
+      return;
+    }
+    this.authMethod = method;
+    this.setPhase('authenticate');
+    if (this.config.role === 'server') {
+      this.authEngine = this.auth.createAuthenticator(method, { random: this.deps.random, logger: this.deps.logger, name: this.config.name ?? 'l2tp' });
+    } else {
+      const creds = this.config.credentials;
+      if (!creds) {
+        this.terminate(now, 'auth-failed', 'no credentials to authenticate with');
+        return;
+      }
+      this.authEngine = this.auth.createPeer(method, creds, { random: this.deps.random, logger: this.deps.logger });
+    }
+    this.authEngine.start(now);
+    this.drainAuth(now);
+  }
+
+  private lcpDown(now: Instant): void {
+    // Leaving Opened: the network layers and authentication go with it (RFC 1661 section 3.7).
+    this.timers.clear();
+    this.authEngine = undefined;
+    for (const n of this.ncps.values()) {
+      n.fsm.down(now);
+      n.held = undefined;
+      n.started = false;
+    }
+    const s = this.lcp.state;
+    this.setPhase(s === 'Closing' || s === 'Stopping' || this.cause ? 'terminate' : 'establish');
+  }
+
+  private lcpExtended(now: Instant, p: ControlPacket, state: FsmState): FsmEvent | undefined {
+    const log = this.deps.logger;
+    switch (p.code) {
+      case ControlCode.ProtocolReject: {
+        // "Protocol-Reject packets received in any state other than the LCP Opened state SHOULD
+        // be silently discarded" (RFC 1661 section 5.7).
+        if (state !== 'Opened') return 'RXR';
+        const proto = rejectedProtocol(p.data);
+        if (proto === undefined) return 'RXR';
+        log.log(['ppp', 'lcp', 'info'], `LCP: peer rejected protocol ${protocolName(proto)}`);
+        if (proto === PppProtocol.LCP) {
+          this.recordCause('rejected', 'peer rejected LCP');
+          return 'RXJ-';
+        }
+        if (this.authMethod !== undefined && proto === protocolFor(this.authMethod)) {
+          this.recordCause('auth-failed', `peer rejected ${protocolName(proto)}`);
+          return 'RXJ-';
+        }
+        const ncp = this.ncps.get(proto);
+        if (ncp) ncp.fsm.protocolRejected(now);
+        return 'RXJ+';
+      }
+      case ControlCode.EchoRequest:
+      case ControlCode.EchoReply:
+      case ControlCode.DiscardRequest:
+        return 'RXR';
+      case ControlCode.Identification:
+        if (state === 'Opened' || state === 'Ack-Sent' || state === 'Ack-Rcvd' || state === 'Req-Sent')
+          log.log(['ppp', 'lcp', 'info'], `LCP: peer identification "${printable(p.data.subarray(4))}"`);
+        return 'RXR';
+      case ControlCode.TimeRemaining: {
+        const secs = p.data.length >= 8 ? ((p.data[4]! << 24) | (p.data[5]! << 16) | (p.data[6]! << 8) | p.data[7]!) >>> 0 : undefined;
+        log.log(['ppp', 'lcp', 'info'], `LCP: peer says ${secs ?? '?'} seconds remaining`);
+        return 'RXR';
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private protocolReject(protocol: number, information: Uint8Array): void {
+    if (this.lcp.state !== 'Opened') return;
+    this.deps.logger.log(['ppp', 'debug'], `sending Protocol-Reject for ${protocolName(protocol)}`);
+    const data = protocolRejectData(protocol, information, this.lcpNegotiated.peerMru);
+    this.sendProtocol(PppProtocol.LCP, encodeControl({ code: ControlCode.ProtocolReject, id: this.nextEchoId(), data }));
+  }
+
+  // ---- authentication ------------------------------------------------------------------------
+
+  private receiveAuth(now: Instant, protocol: number, information: Uint8Array): void {
+    const engine = this.authEngine;
+    if (!engine || this.authMethod === undefined || protocolFor(this.authMethod) !== protocol) {
+      if (this.authMethod === undefined && this.phase === 'network') this.protocolReject(protocol, information);
+      return;
+    }
+    engine.handlePacket(now, information);
+    this.drainAuth(now);
+  }
+
+  private drainAuth(now: Instant): void {
+    for (let i = 0; i < DRAIN_LIMIT; i++) {
+      const engine = this.authEngine;
+      const method = this.authMethod;
+      if (!engine || method === undefined) return;
+      const out = engine.pollTransmit();
+      if (out) {
+        this.sendProtocol(protocolFor(method), out);
+        continue;
+      }
+      const ev = engine.pollEvent();
+      if (!ev) return;
+      switch (ev.type) {
+        case 'check':
+          this.events.push({ type: 'auth-check', check: ev.check });
+          break;
+        case 'success': {
+          if (this.phase !== 'authenticate') break;
+          this.authVerdict = ev.verdict;
+          const user = this.config.role === 'server' ? ev.user : (this.config.credentials?.user ?? ev.user);
+          this.deps.logger.log(['ppp', 'info'], `${user} authenticated (${method})`);
+          this.events.push({ type: 'authenticated', user, method });
+          this.enterNetwork(now, user);
+          break;
+        }
+        case 'failure':
+          this.deps.logger.log(['ppp', 'info'], `authentication failed: ${ev.message}`);
+          this.terminate(now, 'auth-failed', ev.message);
+          return;
+      }
+    }
+  }
+
+  // ---- network phase -------------------------------------------------------------------------
+
+  private enterNetwork(now: Instant, user: string): void {
+    this.authUser = user;
+    this.setPhase('network');
+    if (this.config.role === 'server') this.events.push({ type: 'need-addresses', user });
+    else this.startNcps(now);
+  }
+
+  private startNcps(now: Instant): void {
+    for (const n of this.ncps.values()) {
+      if (n.started) continue;
+      n.started = true;
+      n.fsm.open(now);
+      n.fsm.up(now);
+      const held = n.held;
+      n.held = undefined;
+      if (held) n.fsm.receive(now, held);
+    }
+  }
+
+  private receiveNcp(now: Instant, ncp: NcpEntry, information: Uint8Array): void {
+    // RFC 1661 section 3.5/3.6: NCP packets before the Network phase are silently discarded.
+    if (this.phase !== 'network') return;
+    if (!ncp.started) {
+      ncp.held = information.slice();
+      return;
+    }
+    ncp.fsm.receive(now, information);
+  }
+
+  private ncpHost(name: 'IPCP' | 'IPV6CP'): FsmHost {
+    return {
+      thisLayerUp: () => (name === 'IPCP' ? this.ipcpUp() : this.ipv6cpUp()),
+      thisLayerDown: () => this.deps.logger.log(['ppp', 'debug'], `${name} down`),
+      thisLayerStarted: () => {},
+      thisLayerFinished: (now) => {
+        const fsm = name === 'IPCP' ? this.ipcp : this.ipv6cp;
+        const why = fsm?.finish?.reason ?? `${name} finished`;
+        this.deps.logger.log(['ppp', 'info'], `${name} finished: ${why}`);
+        // Without IPv4 the session is useless (RouterOS hangs up too); IPv6 is optional.
+        if (name === 'IPCP' && this.phase === 'network' && !this.cause) this.terminate(now, 'negotiation-failed', `IPCP negotiation failed: ${why}`);
+      },
+    };
+  }
+
+  private ipcpUp(): void {
+    const n = this.ipcpNegotiated;
+    const server = this.config.role === 'server';
+    const local = server ? (this.ipcpSettings.assignment?.localAddress ?? n.local) : n.local;
+    const nonzero = (xs: readonly Uint8Array[]) => xs.filter((x) => !isZeroAddress(x)).map(formatIpv4);
+    const ev = { type: 'ipcp-up', local: formatIpv4(local), remote: formatIpv4(n.remote), dns: nonzero(n.dns), wins: nonzero(n.wins) } as const;
+    this.deps.logger.log(['ppp', 'ipcp', 'info'], `IPCP up ${this.authUser} local ${ev.local} remote ${ev.remote}`);
+    this.events.push(ev);
+  }
+
+  private ipv6cpUp(): void {
+    const n = this.ipv6cpNegotiated;
+    if (!n.localId || !n.remoteId) return;
+    this.events.push({ type: 'ipv6cp-up', localId: n.localId, remoteId: n.remoteId });
+  }
+
+  // ---- keepalive -----------------------------------------------------------------------------
+
+  private keepaliveMs(): number | undefined {
+    const s = this.config.keepaliveTimeoutS;
+    return s !== undefined && s > 0 ? s * 1000 : undefined;
+  }
+
+  private startKeepalive(now: Instant): void {
+    const ms = this.keepaliveMs();
+    if (ms === undefined) return;
+    this.echoMisses = 0;
+    this.timers.stop('echo');
+    this.timers.set('idle', now + ms);
+  }
+
+  private idleExpired(now: Instant): void {
+    const ms = this.keepaliveMs();
+    if (ms === undefined || this.lcp.state !== 'Opened') return;
+    // Lazy idle timer: data frames only store lastReceived; re-arm if traffic came meanwhile.
+    if (now < this.lastReceived + ms) {
+      this.timers.set('idle', this.lastReceived + ms);
+      return;
+    }
+    this.echoMisses = 0;
+    this.sendEcho(now);
+  }
+
+  private echoExpired(now: Instant): void {
+    const ms = this.keepaliveMs();
+    if (ms === undefined || this.lcp.state !== 'Opened') return;
+    if (this.heardSinceEcho) {
+      this.echoMisses = 0;
+      this.timers.set('idle', this.lastReceived + ms);
+      return;
+    }
+    this.echoMisses++;
+    this.deps.logger.log(['ppp', 'lcp', 'info'], 'LCP missed echo reply');
+    if (this.echoMisses >= ECHO_MAX_MISSES) {
+      this.abort(now, 'keepalive', 'keepalive timeout: no echo reply');
+      return;
+    }
+    this.sendEcho(now);
+  }
+
+  private sendEcho(now: Instant): void {
+    this.heardSinceEcho = false;
+    this.sendProtocol(PppProtocol.LCP, encodeControl({ code: ControlCode.EchoRequest, id: this.nextEchoId(), data: echoData(this.lcpNegotiated.localMagic) }));
+    this.timers.set('echo', now + ECHO_INTERVAL_MS);
+  }
+
+  private nextEchoId(): number {
+    this.echoId = (this.echoId + 1) & 0xff;
+    return this.echoId;
+  }
+
+  // ---- ending --------------------------------------------------------------------------------
+
+  private recordCause(code: PppDownCode, reason: string): void {
+    this.cause ??= { code, reason };
+  }
+
+  private recordFinish(f: FsmFinish | undefined): void {
+    if (!f) return this.recordCause('lcp-terminated', 'LCP terminated');
+    switch (f.code) {
+      case 'peer-terminated':
+        return this.recordCause('peer-terminated', 'peer terminated the link');
+      case 'timeout':
+        return this.recordCause('negotiation-failed', 'LCP negotiation timed out');
+      case 'rejected':
+        return this.recordCause('rejected', f.reason);
+      case 'negotiation-failed':
+        return this.recordCause('negotiation-failed', f.reason);
+      case 'closed':
+        return this.recordCause('lcp-terminated', f.reason);
+    }
+  }
+
+  /** Graceful: LCP Terminate-Request, 'down' when LCP finishes. */
+  private terminate(now: Instant, code: PppDownCode, reason: string): void {
+    this.recordCause(code, reason);
+    if (this.phase !== 'dead') this.setPhase('terminate');
+    this.lcp.close(now, { code: 'closed', reason });
+  }
+
+  /** Immediate: one Terminate-Request as a courtesy, then down without waiting (dead peer). */
+  private abort(now: Instant, code: PppDownCode, reason: string): void {
+    this.recordCause(code, reason);
+    this.lcp.close(now, { code: 'closed', reason });
+    for (const n of this.ncps.values()) n.fsm.down(now);
+    this.lcp.down(now);
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.timers.clear();
+    this.authEngine = undefined;
+    this.setPhase('dead');
+    const cause = this.cause ?? { code: 'lcp-terminated', reason: 'LCP terminated' };
+    this.deps.logger.log(['ppp', 'info'], `link down: ${cause.reason}`);
+    this.events.push({ type: 'down', reason: cause.reason, code: cause.code });
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private setPhase(p: PppPhase): void {
+    if (this.phase === p) return;
+    this.phase = p;
+    this.events.push({ type: 'phase', phase: p });
+  }
+
+  private sendProtocol(protocol: number, payload: Uint8Array): void {
+    this.tx.push(encodeFrame(protocol, payload));
+  }
+}
+
+function printable(b: Uint8Array): string {
+  return fromUtf8(b).replace(/[^\x20-\x7e]/g, '?').slice(0, 128);
+}
