@@ -37,8 +37,6 @@ export interface PropertyDef {
   readonly column?: string;
   /** Not shown as `name=value` in detail/terse print (e.g. `disabled`, shown as flag X). */
   readonly hiddenInDetail?: boolean;
-  /** Detail print starts a new line at each new group number (RouterOS groups related fields). */
-  readonly group?: number;
   /** Extra column shown by `print stats`. */
   readonly stats?: boolean;
   /** Short help text for `?`. */
@@ -145,25 +143,26 @@ export const MENUS: readonly MenuDef[] = [
     autoNamePrefix: 'l2tp-out',
     extraVerbs: ['monitor'],
     properties: [
-      { name: 'name', type: str, group: 1, column: 'NAME', help: 'Interface name' },
-      { name: 'max-mtu', type: mtu, default: '1450', group: 1 },
-      { name: 'max-mru', type: mtu, default: '1450', group: 1 },
-      { name: 'mrru', type: mrru, default: 'disabled', group: 1 },
-      { name: 'connect-to', type: ip, required: true, group: 1, column: 'CONNECT-TO', help: 'Remote address of the L2TP server' },
-      { name: 'user', type: str, default: '', group: 2, column: 'USER' },
-      { name: 'password', type: str, default: '', sensitive: true, group: 2 },
-      { name: 'profile', type: profileRef, default: 'default-encryption', group: 2 },
-      { name: 'keepalive-timeout', type: { kind: 'int-or', word: 'disabled', min: 1, max: 4294967295 }, default: '60', group: 2 },
-      { name: 'use-peer-dns', type: { kind: 'enum', values: ['no', 'yes', 'exclusively'] }, default: 'no', group: 3 },
-      { name: 'use-ipsec', type: yesNo, default: 'no', group: 3 },
-      { name: 'ipsec-secret', type: str, default: '', sensitive: true, group: 3 },
-      { name: 'allow-fast-path', type: yesNo, default: 'no', group: 3 },
-      { name: 'add-default-route', type: yesNo, default: 'no', group: 4 },
-      { name: 'default-route-distance', type: { kind: 'int', min: 0, max: 255 }, group: 4 },
-      { name: 'dial-on-demand', type: yesNo, default: 'no', group: 4 },
-      { name: 'allow', type: authMethods, default: 'pap,chap,mschap1,mschap2', group: 4 },
-      { name: 'src-address', type: ip, group: 5 },
-      { name: 'random-source-port', type: yesNo, default: 'no', group: 5 },
+      { name: 'name', type: str, column: 'NAME', help: 'Interface name' },
+      { name: 'max-mtu', type: mtu, default: '1450' },
+      { name: 'max-mru', type: mtu, default: '1450' },
+      { name: 'mrru', type: mrru, default: 'disabled' },
+      { name: 'connect-to', type: ip, required: true, column: 'CONNECT-TO', help: 'Remote address of the L2TP server' },
+      { name: 'user', type: str, default: '', column: 'USER' },
+      { name: 'password', type: str, default: '', sensitive: true },
+      { name: 'profile', type: profileRef, default: 'default-encryption' },
+      { name: 'keepalive-timeout', type: { kind: 'int-or', word: 'disabled', min: 1, max: 4294967295 }, default: '60' },
+      { name: 'use-peer-dns', type: { kind: 'enum', values: ['no', 'yes', 'exclusively'] }, default: 'no' },
+      { name: 'use-ipsec', type: yesNo, default: 'no' },
+      { name: 'ipsec-secret', type: str, default: '', sensitive: true },
+      { name: 'allow-fast-path', type: yesNo, default: 'no' },
+      { name: 'add-default-route', type: yesNo, default: 'no' },
+      { name: 'default-route-distance', type: { kind: 'int', min: 0, max: 255 } },
+      { name: 'dial-on-demand', type: yesNo, default: 'no' },
+      { name: 'allow', type: authMethods, default: 'pap,chap,mschap1,mschap2' },
+      { name: 'src-address', type: ip },
+      // Not in the v7 print example of ROUTEROS.md: shown by export and get only.
+      { name: 'random-source-port', type: yesNo, default: 'no', hiddenInDetail: true },
       disabledProp('yes'),
       commentProp,
     ],
