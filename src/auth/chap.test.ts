@@ -6,7 +6,7 @@ import { MemoryLogger } from '../core/log.js';
 import { createAuthenticator, createPeer, verifyWithPassword } from './index.js';
 import { decodeHeader } from './packet.js';
 import { drain, runPair, ScriptedRandom } from './testing.js';
-import type { AuthCheck, AuthEngine, AuthMethod, AuthVerdict } from './types.js';
+import type { AuthCheck, AuthMethod, AuthVerdict } from './types.js';
 
 const logger = new MemoryLogger();
 const chapMethods: AuthMethod[] = ['chap', 'mschap1', 'mschap2'];
@@ -257,10 +257,6 @@ test('an MS-CHAPv2 accept verdict without S= is turned into a Failure, not a bar
   assert.equal(r.authenticatorEvents.at(-1)?.type === 'failure' && r.authenticatorEvents.at(-1)?.type, 'failure');
   assert.equal(r.peerEvents[0]?.type, 'failure');
 });
-
-export function driveAll(engine: AuthEngine, packets: Uint8Array[]): void {
-  for (const pk of packets) engine.handlePacket(0, pk);
-}
 
 test('MS-CHAPv1 conversation carries the RFC 2433 appendix B NT-Response (password "MyPw")', () => {
   const a = createAuthenticator('mschap1', { random: new ScriptedRandom([Uint8Array.of(1), fromHex('102DB5DF085D3041')]), logger, name: 's' });
