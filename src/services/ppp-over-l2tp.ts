@@ -1,0 +1,354 @@
+/**
+ * PPP over L2TP: ties the L2TP engine to one PPP link per session, for both roles.
+ *
+ *  - LNS side: every session the engine establishes (ICCN received) gets a server-role PppLink;
+ *    its authentication checks and address requests leave as `auth-check` / `need-addresses`
+ *    events, answered with `completeAuth()` / `authorize()` (local secrets answer at once,
+ *    RADIUS later; the service never waits).
+ *  - LAC side: `dial()` opens a tunnel (or reuses one to the same peer when asked) and a session,
+ *    and runs a client-role PppLink with the given credentials.
+ *
+ * When LCP goes down the session is closed with a CDN whose result tells why; when the L2TP
+ * session or tunnel goes down the link is told `lowerDown`. Still I/O-free: the daemon drives this
+ * object exactly like an engine (handleDatagram / handleTimeout / pollTransmit / pollEvent /
+ * nextTimeout).
+ */
+import type { Logger } from '../core/log.js';
+import { prefixLogger } from '../core/log.js';
+import type { Random } from '../core/random.js';
+import { earliest, type Instant } from '../core/time.js';
+import type { AuthCheck, AuthMethod, AuthVerdict } from '../auth/types.js';
+import { L2tpEngine } from '../l2tp/engine.js';
+import type { Address, L2tpConfig, ResultInfo, SocketKey, Transmit } from '../l2tp/types.js';
+import { PppLink, type PppLinkConfig } from '../ppp/link.js';
+import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
+
+/** A session, named by its tunnel and session id. */
+export type SessionKey = number;
+export function sessionKey(tunnelId: number, sessionId: number): SessionKey {
+  return tunnelId * 0x10000 + sessionId;
+}
+
+export interface ClientDialOptions {
+  readonly peer: Address;
+  readonly via?: SocketKey;
+  readonly user: string;
+  readonly password: string;
+  readonly allow: AuthMethod[];
+  readonly mru: number;
+  readonly mtu: number;
+  readonly keepaliveTimeoutS: number | undefined;
+  readonly usePeerDns: boolean;
+  readonly ipv6?: boolean;
+  /** A name for logs (`l2tp-out1`). */
+  readonly name: string;
+}
+
+export interface ServerPppOptions {
+  readonly authentication: AuthMethod[];
+  readonly mru: number;
+  readonly mtu: number;
+  readonly keepaliveTimeoutS: number | undefined;
+  readonly ipv6: boolean;
+  readonly hostName: string;
+}
+
+export type ServiceEvent =
+  | { type: 'tunnel-up'; tunnelId: number; peer: Address; role: 'lac' | 'lns'; peerHostName: string }
+  | { type: 'tunnel-down'; tunnelId: number; peer: Address; role: 'lac' | 'lns'; reason: string; code: string }
+  | { type: 'session-up'; key: SessionKey; tunnelId: number; sessionId: number; role: 'lac' | 'lns'; peer: Address; callingNumber?: string }
+  | { type: 'auth-check'; key: SessionKey; check: AuthCheck; peer: Address }
+  | { type: 'authenticated'; key: SessionKey; user: string; method: AuthMethod }
+  | { type: 'need-addresses'; key: SessionKey; user: string }
+  | { type: 'ipcp-up'; key: SessionKey; local: string; remote: string; dns: string[]; wins: string[] }
+  | { type: 'ip-packet'; key: SessionKey; protocol: 'ipv4' | 'ipv6'; packet: Uint8Array }
+  | { type: 'session-down'; key: SessionKey; reason: string; code: string }
+  | { type: 'socket-open'; socket: SocketKey }
+  | { type: 'socket-close'; socket: SocketKey };
+
+interface LinkEntry {
+  readonly key: SessionKey;
+  readonly tunnelId: number;
+  readonly sessionId: number;
+  readonly link: PppLink;
+  readonly role: 'lac' | 'lns';
+  readonly peer: Address;
+  up: boolean;
+}
+
+interface PendingDial {
+  readonly tunnelId: number;
+  readonly opts: ClientDialOptions;
+  sessionId: number | undefined;
+}
+
+export class PppOverL2tp {
+  readonly l2tp: L2tpEngine;
+  private readonly links = new Map<SessionKey, LinkEntry>();
+  /** LAC dials by our tunnel id, until their session is up. */
+  private readonly dials = new Map<number, PendingDial>();
+  private readonly events: ServiceEvent[] = [];
+  private eventHead = 0;
+  /** Links touched since the last pump: only these are drained (no scan of every session). */
+  private readonly dirty = new Set<LinkEntry>();
+
+  constructor(
+    l2tpConfig: Partial<L2tpConfig>,
+    private server: ServerPppOptions | undefined,
+    private readonly deps: { random: Random; logger: Logger },
+  ) {
+    this.l2tp = new L2tpEngine(l2tpConfig, { random: deps.random, logger: deps.logger });
+  }
+
+  setServerOptions(server: ServerPppOptions | undefined): void {
+    this.server = server;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  handleDatagram(now: Instant, from: Address, bytes: Uint8Array, via?: SocketKey): void {
+    this.l2tp.handleDatagram(now, from, bytes, via);
+    this.pump(now);
+  }
+
+  handleTimeout(now: Instant): void {
+    this.l2tp.handleTimeout(now);
+    for (const e of this.links.values()) {
+      const due = e.link.nextTimeout();
+      if (due !== undefined && due <= now) {
+        e.link.handleTimeout(now);
+        this.dirty.add(e);
+      }
+    }
+    this.pump(now);
+  }
+
+  nextTimeout(): Instant | undefined {
+    let t = this.l2tp.nextTimeout();
+    for (const e of this.links.values()) t = earliest(t, e.link.nextTimeout());
+    return t;
+  }
+
+  pollTransmit(): Transmit | undefined {
+    return this.l2tp.pollTransmit();
+  }
+
+  pollEvent(): ServiceEvent | undefined {
+    if (this.eventHead >= this.events.length) {
+      this.events.length = 0;
+      this.eventHead = 0;
+      return undefined;
+    }
+    return this.events[this.eventHead++];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Commands
+
+  /** LAC: connect to an L2TP server and log in. Returns our tunnel id. */
+  dial(now: Instant, opts: ClientDialOptions): number | undefined {
+    const tunnelId = this.l2tp.connect(now, opts.peer, opts.via);
+    if (tunnelId === undefined) return undefined;
+    const sessionId = this.l2tp.openSession(now, tunnelId);
+    this.dials.set(tunnelId, { tunnelId, opts, sessionId });
+    this.pump(now);
+    return tunnelId;
+  }
+
+  completeAuth(now: Instant, key: SessionKey, verdict: AuthVerdict): void {
+    const e = this.links.get(key);
+    if (!e) return;
+    e.link.completeAuth(now, verdict);
+    this.dirty.add(e);
+    this.pump(now);
+  }
+
+  authorize(now: Instant, key: SessionKey, a: { localAddress: string; remoteAddress: string; dns: string[]; wins: string[] }): void {
+    const e = this.links.get(key);
+    if (!e) return;
+    e.link.authorize(now, a);
+    this.dirty.add(e);
+    this.pump(now);
+  }
+
+  /** Disconnect one session: LCP Terminate, then CDN once LCP is down. */
+  disconnect(now: Instant, key: SessionKey, reason: string): void {
+    const e = this.links.get(key);
+    if (!e) return;
+    e.link.close(now, reason);
+    this.dirty.add(e);
+    this.pump(now);
+  }
+
+  /** Hang up a LAC tunnel entirely (client disabled). */
+  hangUp(now: Instant, tunnelId: number, reason: string): void {
+    this.dials.delete(tunnelId);
+    this.l2tp.closeTunnel(now, tunnelId, { result: StopCcnResult.ClearConnection, message: reason }, reason);
+    this.pump(now);
+  }
+
+  sendIp(now: Instant, key: SessionKey, packet: Uint8Array, protocol: 'ipv4' | 'ipv6'): void {
+    const e = this.links.get(key);
+    if (!e) return;
+    e.link.sendIp(packet, protocol);
+    this.dirty.add(e);
+    this.pump(now);
+  }
+
+  shutdown(now: Instant): void {
+    this.l2tp.closeAll(now);
+    this.pump(now);
+  }
+
+  link(key: SessionKey): PppLink | undefined {
+    return this.links.get(key)?.link;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** Move everything between the engine and the links until nothing moves. */
+  private pump(now: Instant): void {
+    for (let guard = 0; guard < 1000; guard++) {
+      let moved = false;
+      for (let ev = this.l2tp.pollEvent(); ev; ev = this.l2tp.pollEvent()) {
+        moved = true;
+        switch (ev.type) {
+          case 'tunnel-up':
+            this.events.push({ type: 'tunnel-up', tunnelId: ev.tunnelId, peer: ev.peer, role: ev.role, peerHostName: ev.peerHostName });
+            break;
+          case 'tunnel-down':
+            this.dials.delete(ev.tunnelId);
+            this.events.push({ type: 'tunnel-down', tunnelId: ev.tunnelId, peer: ev.peer, role: ev.role, reason: ev.reason, code: ev.code });
+            break;
+          case 'session-up':
+            this.onSessionUp(now, ev.tunnelId, ev.sessionId, ev.role, ev.peer, ev.call.callingNumber);
+            break;
+          case 'session-down': {
+            const key = sessionKey(ev.tunnelId, ev.sessionId);
+            const e = this.links.get(key);
+            if (e) {
+              this.links.delete(key);
+              e.link.lowerDown(now);
+              this.drainLink(now, e);
+              this.events.push({ type: 'session-down', key, reason: ev.reason, code: ev.code });
+            }
+            break;
+          }
+          case 'session-data': {
+            const e = this.links.get(sessionKey(ev.tunnelId, ev.sessionId));
+            if (e) {
+              e.link.handleFrame(now, ev.payload);
+              this.dirty.add(e);
+            }
+            break;
+          }
+          case 'socket-open':
+          case 'socket-close':
+            this.events.push(ev);
+            break;
+          case 'message':
+            break;
+        }
+      }
+      const touched = [...this.dirty];
+      this.dirty.clear();
+      for (const e of touched) if (this.drainLink(now, e)) moved = true;
+      if (!moved) return;
+    }
+  }
+
+  private onSessionUp(now: Instant, tunnelId: number, sessionId: number, role: 'lac' | 'lns', peer: Address, callingNumber?: string): void {
+    const key = sessionKey(tunnelId, sessionId);
+    let config: PppLinkConfig;
+    let name: string;
+    if (role === 'lac') {
+      const d = this.dials.get(tunnelId);
+      if (!d) {
+        this.l2tp.closeSession(now, tunnelId, sessionId, { result: CdnResult.AdminDisconnect, message: 'no PPP client for this call' });
+        return;
+      }
+      this.dials.delete(tunnelId);
+      const o = d.opts;
+      name = o.name;
+      config = {
+        role: 'client',
+        mru: o.mru,
+        mtu: o.mtu,
+        authentication: o.allow,
+        credentials: { user: o.user, password: o.password },
+        keepaliveTimeoutS: o.keepaliveTimeoutS,
+        usePeerDns: o.usePeerDns,
+        ipv6: o.ipv6 ?? false,
+        multilink: false,
+      };
+    } else {
+      const s = this.server;
+      if (!s) {
+        this.l2tp.closeSession(now, tunnelId, sessionId, { result: CdnResult.PermanentLackOfResources, message: 'PPP server not enabled' });
+        return;
+      }
+      name = `${peer.ip}`;
+      config = {
+        role: 'server',
+        mru: s.mru,
+        mtu: s.mtu,
+        authentication: s.authentication,
+        keepaliveTimeoutS: s.keepaliveTimeoutS,
+        usePeerDns: false,
+        ipv6: s.ipv6,
+        multilink: false,
+        name: s.hostName,
+      };
+    }
+    const link = new PppLink(config, { random: this.deps.random, logger: prefixLogger(this.deps.logger, `${name}: `) });
+    const entry: LinkEntry = { key, tunnelId, sessionId, link, role, peer, up: true };
+    this.links.set(key, entry);
+    this.events.push({ type: 'session-up', key, tunnelId, sessionId, role, peer, ...(callingNumber !== undefined ? { callingNumber } : {}) });
+    link.lowerUp(now);
+    this.dirty.add(entry);
+  }
+
+  /** Moves a link's frames to L2TP and its events out; true when anything moved. */
+  private drainLink(now: Instant, e: LinkEntry): boolean {
+    let moved = false;
+    for (let f = e.link.pollTransmit(); f; f = e.link.pollTransmit()) {
+      moved = true;
+      this.l2tp.sendData(e.tunnelId, e.sessionId, f);
+    }
+    for (let ev = e.link.pollEvent(); ev; ev = e.link.pollEvent()) {
+      moved = true;
+      switch (ev.type) {
+        case 'auth-check':
+          this.events.push({ type: 'auth-check', key: e.key, check: ev.check, peer: e.peer });
+          break;
+        case 'authenticated':
+          this.events.push({ type: 'authenticated', key: e.key, user: ev.user, method: ev.method });
+          break;
+        case 'need-addresses':
+          this.events.push({ type: 'need-addresses', key: e.key, user: ev.user });
+          break;
+        case 'ipcp-up':
+          this.events.push({ type: 'ipcp-up', key: e.key, local: ev.local, remote: ev.remote, dns: ev.dns, wins: ev.wins });
+          break;
+        case 'ip-packet':
+          this.events.push({ type: 'ip-packet', key: e.key, protocol: ev.protocol, packet: ev.packet });
+          break;
+        case 'down': {
+          if (this.links.get(e.key) === e) {
+            this.links.delete(e.key);
+            const result: ResultInfo = { result: CdnResult.AdminDisconnect, message: ev.reason };
+            this.l2tp.closeSession(now, e.tunnelId, e.sessionId, result, ev.reason);
+            this.events.push({ type: 'session-down', key: e.key, reason: ev.reason, code: ev.code });
+            // A LAC tunnel carries only this client's session: close it too (RouterOS does).
+            if (e.role === 'lac') this.l2tp.closeTunnel(now, e.tunnelId, { result: StopCcnResult.ClearConnection, message: ev.reason }, ev.reason);
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    return moved;
+  }
+}
