@@ -260,6 +260,8 @@ export class PppLink {
 
   lowerDown(now: Instant): void {
     if (this.finished) return;
+    // A cause LCP already knows (e.g. the peer's Terminate-Request before its CDN) comes first.
+    if (this.lcp.finish) this.recordFinish(this.lcp.finish);
     this.recordCause('lower-down', 'lower layer down');
     for (const n of this.ncps.values()) n.fsm.down(now);
     this.lcp.down(now);
