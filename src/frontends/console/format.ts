@@ -1,7 +1,8 @@
 /**
  * RouterOS v7 console output formats, driven by the schema (no per-menu formatting code):
  *
- * - flags line `Flags: X - disabled; R - running`;
+ * - flags line `Flags: X - disabled; R - running` (detail: every flag of the menu; table: only
+ *   the flags some shown row carries, as in the v7 examples);
  * - table (plain print of most menus): `Columns: NAME, USER, ...`, a header with `#`, one row per
  *   item with its print number and set flag letters; columns empty in every row are dropped;
  * - detail (`print detail`, and plain print of `/interface l2tp-client`): ` 0  R name="x" ...`,
@@ -107,8 +108,10 @@ export function formatDetail(def: MenuDef, rows: readonly RowView[], opts: { ter
 /** Table print. `stats` shows the name column plus the stats columns. */
 export function formatTable(def: MenuDef, rows: readonly RowView[], opts: { stats?: boolean } = {}): string[] {
   const out: string[] = [];
-  const flags = formatFlagsLine(def);
-  if (flags !== undefined) out.push(flags);
+  // v7 tables list only the flags that some shown row carries (ROUTEROS.md's l2tp-server table
+  // shows `D - dynamic; R - running` although the menu also has X); detail lists all of them.
+  const present = def.flags.filter((f) => rows.some((r) => r.flags.includes(f.letter)));
+  if (present.length > 0) out.push(`Flags: ${present.map((f) => `${f.letter} - ${f.description}`).join('; ')}`);
   let cols = def.properties.filter((p) => p.column !== undefined && (opts.stats === true ? true : p.stats !== true));
   if (opts.stats === true) cols = cols.filter((p, i) => i === 0 || p.stats === true);
   cols = cols.filter((p) => rows.some((r) => (r.values[p.name] ?? '') !== ''));
