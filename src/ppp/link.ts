@@ -313,7 +313,10 @@ export class PppLink {
   }
 
   authorize(now: Instant, a: PppAddressAssignment): void {
-    if (this.finished || this.config.role !== 'server' || this.phase !== 'network') return;
+    if (this.finished || this.config.role !== 'server' || this.phase !== 'network') {
+      this.deps.logger.log(['ppp', 'debug'], `authorize() ignored in phase ${this.phase}`);
+      return;
+    }
     const local = parseIpv4(a.localAddress);
     const remote = parseIpv4(a.remoteAddress);
     const dns = a.dns.slice(0, 2).map(parseIpv4);
