@@ -5,6 +5,7 @@ import { MemoryRuntime } from '../../config/runtime.js';
 import { ConsoleSession } from './session.js';
 import { formatDetail, formatMonitor, formatSettings, formatTable, quote, quoteIfNeeded } from './format.js';
 import { getMenu } from '../../config/schema.js';
+import { type RowView } from '../rows.js';
 
 function session(runtime = new MemoryRuntime()): ConsoleSession {
   return new ConsoleSession(new ConfigStore(), runtime);
@@ -93,7 +94,7 @@ test('monitor output is right-aligned like settings', () => {
 test('detail: disabled flag slot, comment line, wrapping, terse', () => {
   const def = getMenu('ppp secret');
   assert.ok(def);
-  const rows = [
+  const rows: RowView[] = [
     { id: '*1', values: { name: 'u', service: 'any', comment: 'hello world' }, flags: 'X', dynamic: false, builtin: false },
     { id: '*2', values: { name: 'v w', service: 'any' }, flags: '', dynamic: false, builtin: false },
   ];
