@@ -113,7 +113,7 @@ export const VERB_SPECS: Readonly<Record<string, VerbSpec>> = {
   disable: { flags: [], named: ['numbers'], props: 'none', items: 'required', where: false },
   print: {
     flags: ['detail', 'terse', 'brief', 'count-only', 'stats', 'as-value', 'without-paging'],
-    named: ['interval'],
+    named: ['interval', 'proplist'],
     props: 'none',
     items: 'none',
     where: true,
@@ -249,18 +249,21 @@ export function executeCommand(
         return { lines, changes: [] };
       }
       const shown = cmd.where ? rows.filter((r) => cmd.where !== undefined && evaluate(def, r, cmd.where)) : rows;
+      // proplist= (API `.proplist`): only the listed properties, in schema order.
+      const proplist = cmd.args.get('proplist')?.split(',');
+      const view: MenuDef = proplist === undefined ? def : { ...def, properties: def.properties.filter((p) => proplist.includes(p.name)) };
       const numbering = { menu: key, ids: shown.map((r) => r.id) };
       const interval = cmd.args.get('interval');
       const repeat = interval === undefined ? {} : { repeatMs: intervalMs(interval) };
       let lines: string[];
       if (flags.has('count-only')) lines = [String(shown.length)];
-      else if (flags.has('as-value')) lines = formatAsValue(def, shown);
-      else if (flags.has('terse')) lines = formatDetail(def, shown, { terse: true });
-      else if (flags.has('detail')) lines = formatDetail(def, shown);
+      else if (flags.has('as-value')) lines = formatAsValue(view, shown);
+      else if (flags.has('terse')) lines = formatDetail(view, shown, { terse: true });
+      else if (flags.has('detail')) lines = formatDetail(view, shown);
       else if (def.printStyle === 'log') lines = formatLog(shown);
-      else if (flags.has('stats')) lines = formatTable(def, shown, { stats: true });
-      else if (def.printStyle === 'detail' && !flags.has('brief')) lines = formatDetail(def, shown);
-      else lines = formatTable(def, shown);
+      else if (flags.has('stats')) lines = formatTable(view, shown, { stats: true });
+      else if (def.printStyle === 'detail' && !flags.has('brief')) lines = formatDetail(view, shown);
+      else lines = formatTable(view, shown);
       return { lines, changes: [], numbering, ...repeat };
     }
     case 'find': {
