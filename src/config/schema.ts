@@ -487,13 +487,6 @@ export function verbsOf(menu: MenuDef): readonly string[] {
   return [...new Set([...base, ...extra])].sort();
 }
 
-/** A node of the path tree: directories and menus. */
-export interface PathNode {
-  readonly path: readonly string[];
-  readonly menu?: MenuDef;
-  readonly children: readonly string[];
-}
-
 /** Children (next path words) of a path, in alphabetical order. */
 export function childrenOf(path: readonly string[]): string[] {
   const out = new Set<string>();
