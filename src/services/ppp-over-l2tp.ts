@@ -74,6 +74,8 @@ interface LinkEntry {
   readonly role: 'lac' | 'lns';
   readonly peer: Address;
   up: boolean;
+  /** Why the PPP link went down, when it did. */
+  linkDown?: { reason: string; code: string };
 }
 
 interface PendingDial {
@@ -231,7 +233,11 @@ export class PppOverL2tp {
               this.links.delete(key);
               e.link.lowerDown(now);
               this.drainLink(now, e);
-              this.events.push({ type: 'session-down', key, reason: ev.reason, code: ev.code });
+              // When PPP already knew why (the peer terminated LCP, authentication failed), that
+              // is the root cause the user needs; the CDN that follows is only its consequence.
+              const reason = e.linkDown?.reason ?? ev.reason;
+              const code = e.linkDown?.code ?? ev.code;
+              this.events.push({ type: 'session-down', key, reason, code });
             }
             break;
           }
@@ -335,6 +341,7 @@ export class PppOverL2tp {
           this.events.push({ type: 'ip-packet', key: e.key, protocol: ev.protocol, packet: ev.packet });
           break;
         case 'down': {
+          e.linkDown ??= { reason: ev.reason, code: ev.code };
           if (this.links.get(e.key) === e) {
             this.links.delete(e.key);
             const result: ResultInfo = { result: CdnResult.AdminDisconnect, message: ev.reason };
