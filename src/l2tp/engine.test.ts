@@ -12,7 +12,10 @@ import { MemoryLogger } from '../core/log.js';
 import { SeededRandom } from '../core/random.js';
 import type { Instant } from '../core/time.js';
 import { MessageType } from '../wire/l2tp/constants.js';
-import { encodeControl } from '../wire/l2tp/message.js';
+import { decodeControl, encodeControl } from '../wire/l2tp/message.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { readUdpDatagrams, vectorPath } from '../testing/pcap.js';
 import { L2tpEngine } from './engine.js';
 import type { Address, L2tpConfig, L2tpEvent } from './types.js';
 
@@ -385,5 +388,65 @@ describe('L2TP engine: LAC and LNS', () => {
     );
     assert.ok(e.tunnelCount <= e.config.maxTunnels);
     assert.ok(e.tunnelCount < 3100);
+  });
+
+  it('answers real SCCRQs from the captures (xl2tpd, SoftEther clients) with an SCCRP', () => {
+    const dir = dirname(vectorPath('xl2tpd-noauth-session.pcap'));
+    let answered = 0;
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.pcap'))) {
+      for (const d of readUdpDatagrams(readFileSync(`${dir}/${name}`))) {
+        const m = decodeControl(d.payload, {});
+        if (!m.ok || m.message.type !== MessageType.SCCRQ) continue;
+        const lns = node(LNS, { secretFor: () => utf8('tunnelsecret') }, 3);
+        lns.engine.handleDatagram(0, { ip: d.srcAddr, port: d.srcPort }, d.payload);
+        const t = lns.engine.pollTransmit();
+        assert.ok(t, `${name} frame ${d.frame}: no answer`);
+        const reply = decodeControl(t.bytes, { secret: utf8('tunnelsecret') });
+        assert.ok(reply.ok);
+        assert.equal(reply.message.type, MessageType.SCCRP, `${name} frame ${d.frame}`);
+        assert.equal(reply.message.tunnelId, m.message.avps.assignedTunnelId);
+        answered++;
+      }
+    }
+    assert.ok(answered >= 3, `answered ${answered} SCCRQs`);
+  });
+
+  it('survives mutated datagrams seeded from the real captures (bounded fuzz)', () => {
+    const dir = dirname(vectorPath('xl2tpd-noauth-session.pcap'));
+    const seeds: Uint8Array[] = [];
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.pcap'))) {
+      for (const d of readUdpDatagrams(readFileSync(`${dir}/${name}`))) seeds.push(d.payload);
+    }
+    assert.ok(seeds.length > 100);
+    const lns = node(LNS, { secretFor: () => utf8('tunnelsecret'), maxTunnels: 200 }, 4);
+    const e = lns.engine;
+    let now = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: seeds.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }),
+        fc.integer({ min: -8, max: 8 }),
+        (i, muts, cut) => {
+          let b = seeds[i]!.slice();
+          for (const [at, v] of muts) b[at % b.length] = v;
+          if (cut < 0) b = b.subarray(0, Math.max(0, b.length + cut));
+          now += 50;
+          e.handleDatagram(now, { ip: '198.51.100.7', port: 1701 + (i % 4) }, b);
+          e.handleTimeout(now);
+          while (e.pollTransmit());
+          while (e.pollEvent());
+        },
+      ),
+      { numRuns: 5000, seed: 2661 },
+    );
+    assert.ok(e.tunnelCount <= 200);
+    // every half-open tunnel is eventually released: run the clock forward
+    for (let k = 0; k < 200; k++) {
+      now += 5_000;
+      e.handleTimeout(now);
+      while (e.pollTransmit());
+      while (e.pollEvent());
+    }
+    assert.equal(e.tunnelCount, 0);
   });
 });
