@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { IpError, IpRoute2, ipCommands } from './netlink-or-ip.js';
 
 /** Root + netns tests skip with a reason when not root, except under CI where they must run. */
@@ -40,6 +41,33 @@ test('ipCommands refuse anything that could become another option or batch line'
   assertArgError(() => ipCommands.setLink('x0', { mtu: 70000 }));
   assertArgError(() => ipCommands.setLink('../x', {}));
   assertArgError(() => new IpRoute2({ netns: 'bad ns' }));
+});
+
+test('property: any input is refused with IP_ERR_ARG or yields plain, non-option tokens', () => {
+  const anyText = fc.oneof(fc.string(), fc.constantFrom('10.0.0.1', '10.0.0.0/8', '::1', 'default', 'eth0', '-all', 'a b', 'x\ny'));
+  fc.assert(
+    fc.property(anyText, anyText, anyText, (dev, a, b) => {
+      for (const build of [
+        () => ipCommands.addPointToPoint(dev, a, b),
+        () => ipCommands.addRoute(a, dev, { via: b }),
+        () => ipCommands.delRoute(a, dev),
+        () => ipCommands.deleteLink(dev),
+      ]) {
+        let args: readonly string[];
+        try {
+          args = build();
+        } catch (e) {
+          assert.ok(e instanceof IpError && e.code === 'IP_ERR_ARG');
+          continue;
+        }
+        for (const tok of args) {
+          assert.ok(tok.length > 0 && !/\s/.test(tok), `plain token ${JSON.stringify(tok)}`);
+          assert.ok(!tok.startsWith('-'), `no option-like token ${JSON.stringify(tok)}`);
+        }
+      }
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('a missing ip binary is IP_ERR_SPAWN', async () => {

@@ -6,8 +6,8 @@
  * operations per PPP session (IPCP up: one point-to-point address, maybe a route or two; down:
  * the interface simply vanishes with its TUN fd), so the rate is a few per second even with many
  * sessions starting at once. Measured on the target machine (src/platform/netlink-or-ip.test.ts
- * prints it): 100 point-to-point address adds + 100 route adds in ONE `ip -batch -` take ~10 ms;
- * the same as 200 separate `ip` processes take ~0.6 s. Batch is therefore fast enough for
+ * prints it): 100 point-to-point address adds + 100 route adds in ONE `ip -batch -` take 8-15 ms;
+ * the same as 200 separate `ip` processes take 0.7-1.6 s (~5 ms per process). Batch is therefore fast enough for
  * bursts, and `ip` gives us exact, well-known semantics, readable error messages and no netlink
  * message encoding to maintain in C. The addon keeps only what Node truly cannot do (ioctl).
  *
@@ -68,7 +68,8 @@ export interface RouteOptions {
 }
 
 // Linux: IFNAMSIZ 16 incl. NUL; '/' , ':' and whitespace are not allowed in names (dev_valid_name).
-const IFNAME_RE = /^[A-Za-z0-9_.@+-]{1,15}$/;
+// We also refuse a leading '-': `ip` would read such a name as an option.
+const IFNAME_RE = /^[A-Za-z0-9_.@+][A-Za-z0-9_.@+-]{0,14}$/;
 
 // A netns name is a file name under /run/netns: no '/', no leading '-' (it would read as an option).
 const NETNS_RE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
