@@ -2,7 +2,7 @@
 # Installs the Debian packages that the system tests and benchmarks need, idempotently.
 # Services are kept from auto-starting (policy-rc.d exits 101): only tests start them.
 set -euo pipefail
-PKGS=(xl2tpd softether-vpnserver softether-vpncmd tshark iperf3 iproute2 freeradius freeradius-utils)
+PKGS=(xl2tpd softether-vpnserver softether-vpncmd tshark iperf3 iproute2 iputils-ping freeradius freeradius-utils)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
