@@ -99,10 +99,13 @@ export class L2tpEngine {
   private nextTimeoutCache: Instant | undefined;
   private timeoutDirty = true;
   private nextSocketKey = 1;
+  /** Whether SCCRQs are answered; starts from the configuration, changed live by the server. */
+  private acceptTunnels: boolean;
   private now: Instant = 0;
 
   constructor(config: Partial<L2tpConfig>, private readonly deps: L2tpEngineDeps) {
     this.config = { ...defaultL2tpConfig, ...config };
+    this.acceptTunnels = this.config.acceptTunnels;
     this.badInput = new RateLimitedLog(deps.logger, BAD_INPUT_LOG_INTERVAL_MS);
     this.host = {
       config: this.config,
@@ -175,9 +178,9 @@ export class L2tpEngine {
       existing.flush(now);
       return;
     }
-    if (!this.config.acceptTunnels || this.tunnels.size >= this.config.maxTunnels || assigned === 0) {
+    if (!this.acceptTunnels || this.tunnels.size >= this.config.maxTunnels || assigned === 0) {
       this.stats.refusedTunnels++;
-      this.refuseSccrq(from, via, assigned, ns, !this.config.acceptTunnels ? 'not accepting tunnels' : assigned === 0 ? 'no Assigned Tunnel ID' : 'tunnel limit reached');
+      this.refuseSccrq(from, via, assigned, ns, !this.acceptTunnels ? 'not accepting tunnels' : assigned === 0 ? 'no Assigned Tunnel ID' : 'tunnel limit reached');
       return;
     }
     const id = this.allocateTunnelId();
@@ -241,6 +244,11 @@ export class L2tpEngine {
 
   // ---------------------------------------------------------------------------------------------
   // Commands
+
+  /** Server enabled or disabled: whether new SCCRQs are answered (existing tunnels stay). */
+  setAcceptTunnels(accept: boolean): void {
+    this.acceptTunnels = accept;
+  }
 
   /** LAC: open a control connection to an LNS. Returns our tunnel id. */
   connect(now: Instant, peer: Address, via: SocketKey = MAIN_SOCKET): number | undefined {

@@ -106,6 +106,10 @@ export class PppOverL2tp {
     this.server = server;
   }
 
+  setAcceptTunnels(accept: boolean): void {
+    this.l2tp.setAcceptTunnels(accept);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Inputs
 

@@ -1,0 +1,154 @@
+/**
+ * Configuration wired to the L2TP/PPP service: two routers (an office server and a home client),
+ * each with its own RouterOS configuration, on the in-memory network. Enabling, dialing, live
+ * views (`/ppp active`, dynamic `<l2tp-USER>` entries, `monitor`), disconnects and redials.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryLogger } from '../core/log.js';
+import { SeededRandom } from '../core/random.js';
+import type { Instant } from '../core/time.js';
+import { ConfigStore } from '../config/store.js';
+import { isConfigError } from '../config/values.js';
+import { MemoryNetwork, runNetwork, type Endpoint, type SimNode, type SimTransmit } from '../testing/memory-network.js';
+import { L2tpRouter, type RouterCommand } from './router.js';
+
+const OFFICE: Endpoint = { ip: '192.168.80.1', port: 1701 };
+const HOME: Endpoint = { ip: '192.168.80.50', port: 40000 };
+
+class RouterNode implements SimNode {
+  readonly store = new ConfigStore();
+  readonly log = new MemoryLogger();
+  readonly router: L2tpRouter;
+  readonly commands: RouterCommand[] = [];
+  constructor(readonly address: Endpoint, seed: number) {
+    this.router = new L2tpRouter(this.store, { random: new SeededRandom(seed), logger: this.log });
+  }
+  nextTimeout(): Instant | undefined {
+    return this.router.nextTimeout();
+  }
+  handleTimeout(now: Instant): void {
+    this.router.handleTimeout(now);
+    this.drainCommands();
+  }
+  pollTransmit(): SimTransmit | undefined {
+    const t = this.router.pollTransmit();
+    return t ? { to: t.to, bytes: t.bytes } : undefined;
+  }
+  handleDatagram(now: Instant, from: Endpoint, bytes: Uint8Array): void {
+    this.router.handleDatagram(now, from, bytes);
+    this.drainCommands();
+  }
+  drainCommands(): void {
+    for (let c = this.router.pollCommand(); c; c = this.router.pollCommand()) this.commands.push(c);
+  }
+  /** Runs one configuration change like a console command would. */
+  change(now: Instant, fn: (s: ConfigStore) => unknown): void {
+    const r = fn(this.store);
+    assert.ok(!isConfigError(r), JSON.stringify(r));
+    const changes = Array.isArray(r) ? r : (r as { changes: [] }).changes;
+    this.router.applyChanges(now, changes);
+    this.drainCommands();
+  }
+}
+
+function setup(): { net: MemoryNetwork; office: RouterNode; home: RouterNode; clientId: string } {
+  const net = new MemoryNetwork({ seed: 1, delayMs: 2, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, reorderMaxExtraMs: 0 });
+  const office = new RouterNode(OFFICE, 1);
+  const home = new RouterNode(HOME, 2);
+  office.router.start(0);
+  home.router.start(0);
+  office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'yes', authentication: 'mschap2' }));
+  office.change(0, (s) => s.add('ppp secret', { name: 'Home', service: 'l2tp', password: '123', 'local-address': '172.16.1.1', 'remote-address': '172.16.1.2' }));
+  let clientId = '';
+  home.change(0, (s) => {
+    const r = s.add('interface l2tp-client', { 'connect-to': OFFICE.ip, user: 'Home', password: '123', disabled: 'no' });
+    if (!isConfigError(r)) clientId = r.id;
+    return r;
+  });
+  return { net, office, home, clientId };
+}
+
+describe('router: RouterOS configuration drives the L2TP/PPP service', () => {
+  it('opens UDP 1701 when the server is enabled and closes it when disabled', () => {
+    const office = new RouterNode(OFFICE, 1);
+    office.router.start(0);
+    assert.equal(office.commands.length, 0);
+    office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'yes' }));
+    assert.deepEqual(office.commands.at(-1), { type: 'listen', address: '0.0.0.0', port: 1701 });
+    office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'no' }));
+    assert.deepEqual(office.commands.at(-1), { type: 'unlisten' });
+  });
+
+  it('connects the client, shows it in monitor, /ppp active and the dynamic interface list', () => {
+    const { net, office, home, clientId } = setup();
+    const r = runNetwork(net, [office, home], { timeLimit: 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+    assert.equal(r.reason, 'until');
+    const m = home.router.monitor('interface l2tp-client', clientId)!;
+    assert.equal(m['local-address'], '172.16.1.2');
+    assert.equal(m['remote-address'], '172.16.1.1');
+    assert.equal(m['mtu'], '1450');
+    assert.equal(home.router.status('interface l2tp-client', clientId)?.flags, 'R');
+    const active = office.router.rows('ppp active');
+    assert.equal(active.length, 1);
+    assert.equal(active[0]!.values['name'], 'Home');
+    assert.equal(active[0]!.values['address'], '172.16.1.2');
+    assert.equal(active[0]!.values['caller-id'], HOME.ip);
+    const dyn = office.router.rows('interface l2tp-server');
+    assert.equal(dyn[0]!.values['name'], '<l2tp-Home>');
+    assert.ok(office.log.has(/Home logged in, 172\.16\.1\.2/));
+    assert.ok(office.router.rows('interface').some((row) => row.values['name'] === '<l2tp-Home>' && row.flags === 'DR'));
+  });
+
+  it('a static /interface l2tp-server entry takes the session of its user', () => {
+    const { net, office, home, clientId } = setup();
+    let staticId = '';
+    office.change(0, (s) => {
+      const r = s.add('interface l2tp-server', { name: 'office-home', user: 'Home' });
+      if (!isConfigError(r)) staticId = r.id;
+      return r;
+    });
+    runNetwork(net, [office, home], { timeLimit: 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+    assert.equal(office.router.rows('interface l2tp-server').length, 0);
+    assert.equal(office.router.status('interface l2tp-server', staticId)?.flags, 'R');
+  });
+
+  it('/ppp active remove disconnects; the client redials with backoff and reconnects', () => {
+    const { net, office, home, clientId } = setup();
+    const r = runNetwork(net, [office, home], { timeLimit: 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+    const id = office.router.rows('ppp active')[0]!.id;
+    assert.deepEqual(office.router.command('ppp active', 'remove', [id]), {});
+    const r2 = runNetwork(net, [office, home], { start: r.now, timeLimit: r.now + 10_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'disconnected' });
+    assert.equal(r2.reason, 'until');
+    assert.equal(office.router.rows('ppp active').length, 0);
+    const secret = office.store.findByName('ppp secret', 'Home')!;
+    assert.equal(office.router.status('ppp secret', secret.id)?.values?.['last-caller-id'], HOME.ip);
+    const r3 = runNetwork(net, [office, home], { start: r2.now, timeLimit: r2.now + 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+    assert.equal(r3.reason, 'until');
+    assert.ok(r3.now - r2.now >= 5_000, 'redial waited for the backoff');
+  });
+
+  it('a changed password applies at the next login; disabling the client hangs up', () => {
+    const { net, office, home, clientId } = setup();
+    const r = runNetwork(net, [office, home], { timeLimit: 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+    const secret = office.store.findByName('ppp secret', 'Home')!;
+    office.change(r.now, (s) => s.set('ppp secret', [secret.id], { password: 'changed' }));
+    home.change(r.now, (s) => s.disable('interface l2tp-client', [clientId]));
+    const r2 = runNetwork(net, [office, home], { start: r.now, timeLimit: r.now + 60_000, until: () => office.router.rows('ppp active').length === 0 });
+    assert.equal(r2.reason, 'until');
+    assert.deepEqual(home.router.monitor('interface l2tp-client', clientId), { status: 'disconnected' });
+    home.change(r2.now, (s) => s.enable('interface l2tp-client', [clientId]));
+    runNetwork(net, [office, home], { start: r2.now, timeLimit: r2.now + 20_000 });
+    assert.notEqual(home.router.monitor('interface l2tp-client', clientId)?.['status'], 'connected');
+    assert.ok(office.log.has(/authentication failed/));
+  });
+
+  it('disabling the server ends its sessions', () => {
+    const { net, office, home, clientId } = setup();
+    const r = runNetwork(net, [office, home], { timeLimit: 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+    office.change(r.now, (s) => s.set('interface l2tp-server server', [''], { enabled: 'no' }));
+    runNetwork(net, [office, home], { start: r.now, timeLimit: r.now + 4_000 });
+    assert.equal(office.router.rows('ppp active').length, 0);
+    assert.notEqual(home.router.monitor('interface l2tp-client', clientId)?.['status'], 'connected');
+  });
+});

@@ -1,0 +1,598 @@
+/**
+ * The router: RouterOS configuration applied to the L2TP/PPP service, and the live state shown
+ * back through `/ppp active`, `/interface`, `/interface l2tp-server`, `/interface l2tp-client
+ * monitor` and the secrets' `last-*` fields. Still I/O-free: sockets are asked for with
+ * `RouterCommand`s that the daemon carries out, time comes in as `now`.
+ *
+ * What configuration does, live (issue 4 "Wiring"):
+ *  - `/interface l2tp-server server enabled=yes` opens UDP 1701 (`listen`); `no` closes it
+ *    (`unlisten`) and ends the server's sessions.
+ *  - an enabled `/interface l2tp-client` dials; after a failure it redials with backoff
+ *    (5 s doubling to 60 s); disabling or removing it hangs up.
+ *  - `/ppp active remove` disconnects a session; secrets are read at every login, so a changed
+ *    password applies to the next one.
+ *
+ * Authorisation of server sessions follows RouterOS: the `/ppp secret` of the user (disabled,
+ * service any|l2tp, caller-id), its values first, then the profile it names, then the server's
+ * default-profile. RADIUS and pools plug in at `authorizeSession` (issue 6).
+ */
+import type { AuthMethod } from '../auth/types.js';
+import { verifyWithPassword } from '../auth/index.js';
+import type { Logger } from '../core/log.js';
+import type { Random } from '../core/random.js';
+import { earliest, TimerTable, type Instant } from '../core/time.js';
+import type { ChangeRecord, ConfigStore, Item, Values } from '../config/store.js';
+import type { RuntimeCommandOutcome, RuntimeProvider, RuntimeRow, RuntimeStatus } from '../config/runtime.js';
+import { formatDuration } from '../config/values.js';
+import { MAIN_SOCKET, type Address, type SocketKey, type Transmit } from '../l2tp/types.js';
+import { PppOverL2tp, type ServerPppOptions, type ServiceEvent, type SessionKey } from './ppp-over-l2tp.js';
+
+export const L2TP_PORT = 1701;
+/** Client sockets get keys from here on (the engine numbers its ephemeral server sockets from 1). */
+const CLIENT_SOCKET_BASE = 0x100000;
+const REDIAL_MIN_MS = 5_000;
+const REDIAL_MAX_MS = 60_000;
+
+const MENU = {
+  server: 'interface l2tp-server server',
+  serverIf: 'interface l2tp-server',
+  client: 'interface l2tp-client',
+  secret: 'ppp secret',
+  profile: 'ppp profile',
+  active: 'ppp active',
+  iface: 'interface',
+} as const;
+
+export type RouterCommand =
+  | { readonly type: 'listen'; readonly address: string; readonly port: number }
+  | { readonly type: 'unlisten' }
+  | { readonly type: 'open-socket'; readonly socket: SocketKey; readonly address: string }
+  | { readonly type: 'close-socket'; readonly socket: SocketKey };
+
+type ClientStatus = 'dialing' | 'verifying password...' | 'connected' | 'disconnected' | 'terminating...';
+
+interface ClientState {
+  readonly id: string;
+  socket: SocketKey;
+  tunnelId: number | undefined;
+  session: SessionKey | undefined;
+  status: ClientStatus;
+  connectedAt: Instant | undefined;
+  lastActivity: Instant;
+  local: string;
+  remote: string;
+  mtu: number;
+  mru: number;
+  failures: number;
+  lastError: string;
+}
+
+interface ActiveSession {
+  readonly key: SessionKey;
+  readonly index: number;
+  readonly peer: Address;
+  readonly startedAt: Instant;
+  user: string;
+  local: string;
+  remote: string;
+  up: boolean;
+  mtu: number;
+  /** The static `/interface l2tp-server` entry that took this session, if any. */
+  staticId: string | undefined;
+  radius: boolean;
+}
+
+interface SecretHistory {
+  lastLoggedOut?: Instant;
+  lastCallerId?: string;
+  lastDisconnectReason?: string;
+}
+
+export class L2tpRouter implements RuntimeProvider {
+  readonly service: PppOverL2tp;
+  private readonly commands: RouterCommand[] = [];
+  private readonly clients = new Map<string, ClientState>();
+  private readonly clientByTunnel = new Map<number, ClientState>();
+  private readonly clientBySession = new Map<SessionKey, ClientState>();
+  private readonly sessions = new Map<SessionKey, ActiveSession>();
+  private readonly secretHistory = new Map<string, SecretHistory>();
+  private readonly timers = new TimerTable<string>();
+  private listening = false;
+  private nextSocket = CLIENT_SOCKET_BASE;
+  private nextSessionIndex = 1;
+  private now: Instant = 0;
+  /** Wall-clock offset for `last-logged-out` (the daemon passes `Date.now() - now`). */
+  wallClockOffsetMs = 0;
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly deps: { random: Random; logger: Logger },
+  ) {
+    this.service = new PppOverL2tp({ acceptTunnels: false, hostName: this.identity() }, undefined, deps);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Configuration
+
+  /** Brings the running state in line with the whole configuration (start-up). */
+  start(now: Instant): void {
+    this.now = now;
+    this.applyServer(now);
+    for (const item of this.store.items(MENU.client)) this.applyClient(now, item.id);
+  }
+
+  /** Applies what a console command changed. */
+  applyChanges(now: Instant, changes: readonly ChangeRecord[]): void {
+    this.now = now;
+    let server = false;
+    for (const c of changes) {
+      if (c.menu === MENU.server || c.menu === 'system identity') server = true;
+      else if (c.menu === MENU.client) this.applyClient(now, c.id);
+    }
+    if (server) this.applyServer(now);
+  }
+
+  private applyServer(now: Instant): void {
+    const s = this.store.settings(MENU.server);
+    const enabled = s['enabled'] === 'yes';
+    this.service.setServerOptions(enabled ? this.serverOptions(s) : undefined);
+    this.service.setAcceptTunnels(enabled);
+    if (enabled && !this.listening) {
+      this.listening = true;
+      this.commands.push({ type: 'listen', address: '0.0.0.0', port: L2TP_PORT });
+      this.deps.logger.log(['l2tp', 'info'], 'L2TP server enabled');
+    } else if (!enabled && this.listening) {
+      this.listening = false;
+      for (const a of [...this.sessions.values()]) this.service.disconnect(now, a.key, 'server disabled');
+      for (const id of this.service.l2tp.tunnelIds()) {
+        if (this.service.l2tp.tunnelInfo(id)?.role === 'lns') this.service.l2tp.closeTunnel(now, id, { result: 6, message: 'server disabled' }, 'server disabled');
+      }
+      this.commands.push({ type: 'unlisten' });
+      this.deps.logger.log(['l2tp', 'info'], 'L2TP server disabled');
+    }
+  }
+
+  private serverOptions(s: Values): ServerPppOptions {
+    const keepalive = s['keepalive-timeout'];
+    return {
+      authentication: splitList(s['authentication']) as AuthMethod[],
+      mru: Number(s['max-mru'] ?? 1450),
+      mtu: Number(s['max-mtu'] ?? 1450),
+      keepaliveTimeoutS: keepalive === undefined || keepalive === 'disabled' ? undefined : Number(keepalive),
+      ipv6: false,
+      hostName: this.identity(),
+    };
+  }
+
+  private applyClient(now: Instant, id: string): void {
+    const item = this.store.get(MENU.client, id);
+    const state = this.clients.get(id);
+    const wanted = item !== undefined && item.values['disabled'] !== 'yes';
+    if (!wanted) {
+      if (state) this.stopClient(now, state, item ? 'disabled' : 'removed');
+      return;
+    }
+    if (state) {
+      // A changed client reconnects with its new settings.
+      this.stopClient(now, state, 'configuration changed');
+    }
+    const c: ClientState = {
+      id,
+      socket: this.nextSocket++,
+      tunnelId: undefined,
+      session: undefined,
+      status: 'disconnected',
+      connectedAt: undefined,
+      lastActivity: now,
+      local: '',
+      remote: '',
+      mtu: 0,
+      mru: 0,
+      failures: 0,
+      lastError: '',
+    };
+    this.clients.set(id, c);
+    this.commands.push({ type: 'open-socket', socket: c.socket, address: item.values['src-address'] || '0.0.0.0' });
+    this.dial(now, c);
+  }
+
+  private dial(now: Instant, c: ClientState): void {
+    const item = this.store.get(MENU.client, c.id);
+    if (!item) return;
+    const v = item.values;
+    const keepalive = v['keepalive-timeout'];
+    c.status = 'dialing';
+    const name = v['name'] ?? c.id;
+    const tunnelId = this.service.dial(now, {
+      peer: { ip: v['connect-to'] ?? '0.0.0.0', port: L2TP_PORT },
+      via: c.socket,
+      user: v['user'] ?? '',
+      password: v['password'] ?? '',
+      allow: splitList(v['allow']) as AuthMethod[],
+      mru: Number(v['max-mru'] ?? 1450),
+      mtu: Number(v['max-mtu'] ?? 1450),
+      keepaliveTimeoutS: keepalive === undefined || keepalive === 'disabled' ? undefined : Number(keepalive),
+      usePeerDns: v['use-peer-dns'] !== 'no',
+      name,
+    });
+    this.deps.logger.log(['l2tp', 'info'], `${name}: initializing... connecting to ${v['connect-to']}`);
+    if (tunnelId === undefined) return this.clientFailed(now, c, 'no free tunnel id');
+    c.tunnelId = tunnelId;
+    this.clientByTunnel.set(tunnelId, c);
+  }
+
+  private stopClient(now: Instant, c: ClientState, why: string): void {
+    this.timers.stop(`redial:${c.id}`);
+    if (c.tunnelId !== undefined) {
+      this.clientByTunnel.delete(c.tunnelId);
+      this.service.hangUp(now, c.tunnelId, why);
+    }
+    if (c.session !== undefined) this.clientBySession.delete(c.session);
+    this.clients.delete(c.id);
+    this.commands.push({ type: 'close-socket', socket: c.socket });
+  }
+
+  private clientFailed(now: Instant, c: ClientState, why: string): void {
+    if (c.tunnelId !== undefined) {
+      this.clientByTunnel.delete(c.tunnelId);
+      this.service.hangUp(now, c.tunnelId, why);
+      c.tunnelId = undefined;
+    }
+    if (c.session !== undefined) this.clientBySession.delete(c.session);
+    c.session = undefined;
+    const wasConnected = c.connectedAt !== undefined && now - c.connectedAt >= REDIAL_MAX_MS;
+    c.failures = wasConnected ? 1 : c.failures + 1;
+    c.status = 'disconnected';
+    c.connectedAt = undefined;
+    c.local = '';
+    c.remote = '';
+    c.lastError = why;
+    const delay = Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS * 2 ** Math.max(0, c.failures - 1));
+    const name = this.store.get(MENU.client, c.id)?.values['name'] ?? c.id;
+    this.deps.logger.log(['l2tp', 'info'], `${name}: disconnected: ${why}; redialing in ${formatDuration(delay)}`);
+    this.timers.set(`redial:${c.id}`, now + delay);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Engine contract
+
+  handleDatagram(now: Instant, from: Address, bytes: Uint8Array, via: SocketKey = MAIN_SOCKET): void {
+    this.now = now;
+    this.service.handleDatagram(now, from, bytes, via);
+    this.pump(now);
+  }
+
+  handleTimeout(now: Instant): void {
+    this.now = now;
+    this.service.handleTimeout(now);
+    for (const t of this.timers.expired(now)) {
+      if (t.startsWith('redial:')) {
+        const c = this.clients.get(t.slice('redial:'.length));
+        if (c && c.tunnelId === undefined) this.dial(now, c);
+      }
+    }
+    this.pump(now);
+  }
+
+  nextTimeout(): Instant | undefined {
+    return earliest(this.service.nextTimeout(), this.timers.next());
+  }
+
+  pollTransmit(): Transmit | undefined {
+    return this.service.pollTransmit();
+  }
+
+  pollCommand(): RouterCommand | undefined {
+    return this.commands.shift();
+  }
+
+  /** Closes everything with StopCCN (daemon shutdown). */
+  shutdown(now: Instant): void {
+    this.now = now;
+    for (const c of this.clients.values()) this.timers.stop(`redial:${c.id}`);
+    this.service.shutdown(now);
+    this.pump(now);
+  }
+
+  /** True when no tunnel is left (used to wait for StopCCN acks at shutdown). */
+  get idle(): boolean {
+    return this.service.l2tp.tunnelIds().every((id) => this.service.l2tp.tunnelInfo(id)?.state === 'closing');
+  }
+
+  private pump(now: Instant): void {
+    for (let ev = this.service.pollEvent(); ev; ev = this.service.pollEvent()) this.onEvent(now, ev);
+  }
+
+  private onEvent(now: Instant, ev: ServiceEvent): void {
+    switch (ev.type) {
+      case 'tunnel-up':
+        return;
+      case 'tunnel-down': {
+        const c = this.clientByTunnel.get(ev.tunnelId);
+        if (c) this.clientFailed(now, c, ev.reason);
+        return;
+      }
+      case 'session-up': {
+        if (ev.role === 'lac') {
+          const c = this.clientByTunnel.get(ev.tunnelId);
+          if (c) {
+            c.session = ev.key;
+            c.status = 'verifying password...';
+            this.clientBySession.set(ev.key, c);
+          }
+          return;
+        }
+        this.sessions.set(ev.key, {
+          key: ev.key,
+          index: this.nextSessionIndex++,
+          peer: ev.peer,
+          startedAt: now,
+          user: '',
+          local: '',
+          remote: '',
+          up: false,
+          mtu: 0,
+          staticId: undefined,
+          radius: false,
+        });
+        return;
+      }
+      case 'auth-check': {
+        const verdict = this.checkLocal(ev.check.user, ev.peer, (password) => verifyWithPassword(ev.check, password));
+        this.service.completeAuth(now, ev.key, verdict);
+        return;
+      }
+      case 'authenticated': {
+        const c = this.clientBySession.get(ev.key);
+        if (c) return;
+        const a = this.sessions.get(ev.key);
+        if (a) a.user = ev.user;
+        return;
+      }
+      case 'need-addresses':
+        return this.authorizeSession(now, ev.key, ev.user);
+      case 'ipcp-up': {
+        const c = this.clientBySession.get(ev.key);
+        const link = this.service.link(ev.key);
+        if (c) {
+          c.status = 'connected';
+          c.connectedAt = now;
+          c.failures = 0;
+          c.local = ev.local;
+          c.remote = ev.remote;
+          c.mtu = link?.state.negotiated.mtu ?? 0;
+          c.mru = link?.state.negotiated.mru ?? 0;
+          const name = this.store.get(MENU.client, c.id)?.values['name'] ?? c.id;
+          this.deps.logger.log(['l2tp', 'info'], `${name}: connected, ${ev.local} -> ${ev.remote}`);
+          return;
+        }
+        const a = this.sessions.get(ev.key);
+        if (!a) return;
+        a.up = true;
+        a.local = ev.local;
+        a.remote = ev.remote;
+        a.mtu = link?.state.negotiated.mtu ?? 0;
+        a.staticId = this.staticEntryFor(a.user, ev.key);
+        this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged in, ${a.remote}`);
+        return;
+      }
+      case 'ip-packet': {
+        const c = this.clientBySession.get(ev.key);
+        if (c) c.lastActivity = now;
+        return;
+      }
+      case 'session-down': {
+        const c = this.clientBySession.get(ev.key);
+        if (c) return this.clientFailed(now, c, ev.reason);
+        const a = this.sessions.get(ev.key);
+        if (!a) return;
+        this.sessions.delete(ev.key);
+        if (a.user) {
+          const secret = this.store.findByName(MENU.secret, a.user);
+          if (secret) this.secretHistory.set(secret.id, { lastLoggedOut: now, lastCallerId: a.peer.ip, lastDisconnectReason: ev.reason });
+          if (a.up) this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged out, ${Math.round((now - a.startedAt) / 1000)} (${ev.reason})`);
+        }
+        return;
+      }
+      case 'socket-open':
+        return;
+      case 'socket-close':
+        this.commands.push({ type: 'close-socket', socket: ev.socket });
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Authorisation (RouterOS precedence)
+
+  private checkLocal(user: string, peer: Address, verify: (password: string) => ReturnType<typeof verifyWithPassword>): ReturnType<typeof verifyWithPassword> {
+    const secret = this.store.findByName(MENU.secret, user);
+    if (!secret) return this.refuse(user, 'no such user');
+    const v = secret.values;
+    if (v['disabled'] === 'yes') return this.refuse(user, 'user disabled');
+    if (v['service'] !== 'any' && v['service'] !== 'l2tp') return this.refuse(user, `service ${v['service']} not allowed`);
+    const callerId = v['caller-id'] ?? '';
+    if (callerId !== '' && callerId !== peer.ip) return this.refuse(user, `caller-id ${peer.ip} not allowed`);
+    const verdict = verify(v['password'] ?? '');
+    if (!verdict.ok) this.deps.logger.log(['l2tp', 'ppp', 'info'], `<${peer.ip}>: user ${user} authentication failed`);
+    return verdict;
+  }
+
+  private refuse(user: string, why: string): { ok: false; message: string } {
+    this.deps.logger.log(['l2tp', 'ppp', 'info'], `user ${user} authentication failed: ${why}`);
+    return { ok: false, message: 'authentication failed' };
+  }
+
+  private authorizeSession(now: Instant, key: SessionKey, user: string): void {
+    const secret = this.store.findByName(MENU.secret, user);
+    const server = this.store.settings(MENU.server);
+    const profileName = secret?.values['profile'] ?? server['default-profile'] ?? 'default';
+    const profile = this.store.findByName(MENU.profile, profileName)?.values ?? {};
+    const fallback = this.store.findByName(MENU.profile, server['default-profile'] ?? 'default')?.values ?? {};
+    const pick = (name: string): string => secret?.values[name] || profile[name] || fallback[name] || '';
+    const local = pick('local-address');
+    const remote = pick('remote-address');
+    const dns = splitList(profile['dns-server'] || fallback['dns-server']);
+    const wins = splitList(profile['wins-server'] || fallback['wins-server']);
+    if (!isIpv4(local) || !isIpv4(remote)) {
+      const why = !remote ? 'no remote-address' : !local ? 'no local-address' : `address pools are not supported yet (${remote})`;
+      this.deps.logger.log(['l2tp', 'ppp', 'error'], `${user}: cannot assign addresses: ${why}`);
+      this.service.disconnect(now, key, `address assignment failed: ${why}`);
+      return;
+    }
+    this.service.authorize(now, key, { localAddress: local, remoteAddress: remote, dns, wins });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Runtime views
+
+  rows(menu: string): readonly RuntimeRow[] {
+    if (menu === MENU.active) return [...this.sessions.values()].filter((a) => a.up).map((a) => this.activeRow(a));
+    if (menu === MENU.serverIf) {
+      return [...this.sessions.values()]
+        .filter((a) => a.up && a.staticId === undefined)
+        .map((a) => ({ id: `*${(0x9000000 + a.index).toString(16).toUpperCase()}`, flags: 'R', values: this.serverIfValues(a, `<l2tp-${a.user}>`) }));
+    }
+    if (menu === MENU.iface) return this.interfaceRows();
+    return [];
+  }
+
+  status(menu: string, id: string): RuntimeStatus | undefined {
+    if (menu === MENU.client) {
+      const c = this.clients.get(id);
+      return c?.status === 'connected' ? { flags: 'R' } : undefined;
+    }
+    if (menu === MENU.serverIf) {
+      const a = [...this.sessions.values()].find((s) => s.staticId === id && s.up);
+      return a ? { flags: 'R', values: this.serverIfValues(a, undefined) } : undefined;
+    }
+    if (menu === MENU.secret) {
+      const h = this.secretHistory.get(id);
+      if (!h) return undefined;
+      return {
+        values: {
+          ...(h.lastLoggedOut !== undefined ? { 'last-logged-out': new Date(h.lastLoggedOut + this.wallClockOffsetMs).toISOString().replace('T', ' ').slice(0, 19) } : {}),
+          ...(h.lastCallerId !== undefined ? { 'last-caller-id': h.lastCallerId } : {}),
+          ...(h.lastDisconnectReason !== undefined ? { 'last-disconnect-reason': h.lastDisconnectReason } : {}),
+        },
+      };
+    }
+    return undefined;
+  }
+
+  monitor(menu: string, id: string): Readonly<Record<string, string>> | undefined {
+    if (menu === MENU.client) {
+      if (!this.store.get(MENU.client, id)) return undefined;
+      const c = this.clients.get(id);
+      if (!c) return { status: 'disconnected' };
+      if (c.status !== 'connected') return { status: c.status };
+      return {
+        status: 'connected',
+        uptime: formatDuration(this.now - (c.connectedAt ?? this.now)),
+        'idle-time': formatDuration(this.now - c.lastActivity),
+        encoding: '',
+        mtu: String(c.mtu),
+        mru: String(c.mru),
+        'local-address': c.local,
+        'remote-address': c.remote,
+      };
+    }
+    if (menu === MENU.serverIf) {
+      const a = [...this.sessions.values()].find((s) => s.up && (s.staticId === id || `*${(0x9000000 + s.index).toString(16).toUpperCase()}` === id));
+      if (!a) return undefined;
+      return { status: 'connected', uptime: formatDuration(this.now - a.startedAt), encoding: '', mtu: String(a.mtu), 'local-address': a.local, 'remote-address': a.remote };
+    }
+    return undefined;
+  }
+
+  command(menu: string, verb: string, ids: readonly string[]): RuntimeCommandOutcome {
+    if (menu === MENU.active && verb === 'remove') {
+      for (const id of ids) {
+        const a = [...this.sessions.values()].find((s) => this.activeId(s) === id);
+        if (!a) return { error: { code: 'RUNTIME_NO_SUCH_ITEM', message: 'no such item' } };
+        this.service.disconnect(this.now, a.key, 'disconnected by admin');
+      }
+      this.pump(this.now);
+      return {};
+    }
+    return { error: { code: 'RUNTIME_UNSUPPORTED', message: `failure: ${verb} not supported here` } };
+  }
+
+  private activeId(a: ActiveSession): string {
+    return `*${(0x8000000 + a.index).toString(16).toUpperCase()}`;
+  }
+
+  private activeRow(a: ActiveSession): RuntimeRow {
+    const secret = this.store.findByName(MENU.secret, a.user);
+    return {
+      id: this.activeId(a),
+      ...(a.radius ? { flags: 'R' } : {}),
+      values: {
+        name: a.user,
+        service: 'l2tp',
+        'caller-id': a.peer.ip,
+        address: a.remote,
+        uptime: formatDuration(this.now - a.startedAt),
+        encoding: '',
+        'session-id': `0x${(0x81000000 + a.index).toString(16).toUpperCase()}`,
+        'limit-bytes-in': secret?.values['limit-bytes-in'] ?? '0',
+        'limit-bytes-out': secret?.values['limit-bytes-out'] ?? '0',
+      },
+    };
+  }
+
+  private serverIfValues(a: ActiveSession, name: string | undefined): Record<string, string> {
+    return {
+      ...(name !== undefined ? { name } : {}),
+      user: a.user,
+      mtu: String(a.mtu),
+      'client-address': a.peer.ip,
+      uptime: formatDuration(this.now - a.startedAt),
+      encoding: '',
+    };
+  }
+
+  private staticEntryFor(user: string, key: SessionKey): string | undefined {
+    for (const item of this.store.items(MENU.serverIf)) {
+      if (item.values['user'] !== user || item.values['disabled'] === 'yes') continue;
+      const taken = [...this.sessions.values()].some((s) => s.key !== key && s.staticId === item.id);
+      if (!taken) return item.id;
+    }
+    return undefined;
+  }
+
+  private interfaceRows(): RuntimeRow[] {
+    const rows: RuntimeRow[] = [];
+    for (const item of this.store.items(MENU.client)) rows.push(this.ifaceRow(item, 'l2tp-out', this.clients.get(item.id)?.status === 'connected', this.clients.get(item.id)?.mtu));
+    for (const item of this.store.items(MENU.serverIf)) {
+      const a = [...this.sessions.values()].find((s) => s.staticId === item.id && s.up);
+      rows.push(this.ifaceRow(item, 'l2tp-in', a !== undefined, a?.mtu));
+    }
+    for (const a of this.sessions.values()) {
+      if (!a.up || a.staticId !== undefined) continue;
+      rows.push({ id: `*${(0x9000000 + a.index).toString(16).toUpperCase()}`, flags: 'DR', values: { name: `<l2tp-${a.user}>`, type: 'l2tp-in', 'actual-mtu': String(a.mtu) } });
+    }
+    return rows;
+  }
+
+  private ifaceRow(item: Item, type: string, running: boolean, mtu: number | undefined): RuntimeRow {
+    const flags = (item.values['disabled'] === 'yes' ? 'X' : '') + (running ? 'R' : '');
+    return {
+      id: item.id,
+      ...(flags ? { flags } : {}),
+      values: { name: item.values['name'] ?? '', type, ...(running && mtu ? { 'actual-mtu': String(mtu) } : {}), disabled: item.values['disabled'] ?? 'no' },
+    };
+  }
+
+  private identity(): string {
+    return this.store.settings('system identity')['name'] ?? 'MikroTik';
+  }
+}
+
+function splitList(s: string | undefined): string[] {
+  return (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+function isIpv4(s: string): boolean {
+  return /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(s);
+}
