@@ -129,6 +129,8 @@ export const MENUS: readonly MenuDef[] = [
       { name: 'type', type: str, column: 'TYPE' },
       { name: 'actual-mtu', type: u32, column: 'ACTUAL-MTU' },
       { name: 'l2mtu', type: u32, column: 'L2MTU' },
+      // Linux limits names to 15 characters: `<l2tp-user1>` runs as `l2tp-user1`.
+      { name: 'kernel-name', type: str, column: 'KERNEL-NAME', help: 'Name of the kernel interface' },
       { name: 'disabled', type: yesNo, hiddenInDetail: true },
       { name: 'comment', type: str, hiddenInDetail: true },
     ],

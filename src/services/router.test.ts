@@ -151,4 +151,29 @@ describe('router: RouterOS configuration drives the L2TP/PPP service', () => {
     assert.equal(office.router.rows('ppp active').length, 0);
     assert.notEqual(home.router.monitor('interface l2tp-client', clientId)?.['status'], 'connected');
   });
+
+  it('brings interfaces up with routes (site-to-site example) and down again', () => {
+    const { net, office, home, clientId } = setup();
+    const secret = office.store.findByName('ppp secret', 'Home')!;
+    office.change(0, (s) => s.set('ppp secret', [secret.id], { routes: '10.1.202.0/24 172.16.1.2 1' }));
+    home.change(0, (s) => s.add('ip route', { 'dst-address': '10.1.101.0/24', gateway: 'l2tp-out1' }));
+    home.change(0, (s) => s.set('interface l2tp-client', [clientId], { 'add-default-route': 'yes', 'default-route-distance': '5' }));
+    const r = runNetwork(net, [office, home], { timeLimit: 60_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+    assert.equal(r.reason, 'until');
+    const up = office.commands.find((c) => c.type === 'interface-up');
+    assert.ok(up && up.type === 'interface-up');
+    assert.equal(up.name, '<l2tp-Home>');
+    assert.equal(up.kernelName, 'l2tp-Home');
+    assert.deepEqual(up.routes, [{ dst: '10.1.202.0/24', gateway: '172.16.1.2', metric: 1 }]);
+    const homeUp = home.commands.filter((c) => c.type === 'interface-up').at(-1);
+    assert.ok(homeUp && homeUp.type === 'interface-up');
+    assert.equal(homeUp.kernelName, 'l2tp-out1');
+    assert.equal(homeUp.mtu, 1450);
+    assert.deepEqual(homeUp.routes, [{ dst: '0.0.0.0/0', metric: 5 }, { dst: '10.1.101.0/24', metric: 1 }]);
+    assert.ok(office.router.rows('interface').some((row) => row.values['kernel-name'] === 'l2tp-Home'));
+    home.change(r.now, (s) => s.disable('interface l2tp-client', [clientId]));
+    runNetwork(net, [office, home], { start: r.now, timeLimit: r.now + 5_000 });
+    assert.ok(home.commands.some((c) => c.type === 'interface-down'));
+    assert.ok(office.commands.some((c) => c.type === 'interface-down'));
+  });
 });

@@ -43,13 +43,39 @@ const MENU = {
   iface: 'interface',
 } as const;
 
+/** A route to install while an interface is up (`dev` is implied by the interface). */
+export interface RouteSpec {
+  readonly dst: string;
+  readonly gateway?: string;
+  readonly metric?: number;
+}
+
 export type RouterCommand =
   | { readonly type: 'listen'; readonly address: string; readonly port: number }
+  | {
+      readonly type: 'interface-up';
+      readonly key: SessionKey;
+      /** The RouterOS name (`l2tp-out1`, `<l2tp-user1>`, a static entry's name). */
+      readonly name: string;
+      /** A valid Linux name (at most 15 characters), unique while the interface exists. */
+      readonly kernelName: string;
+      readonly local: string;
+      readonly remote: string;
+      readonly mtu: number;
+      readonly routes: readonly RouteSpec[];
+    }
+  | { readonly type: 'interface-down'; readonly key: SessionKey; readonly kernelName: string; readonly routes: readonly RouteSpec[] }
   | { readonly type: 'unlisten' }
   | { readonly type: 'open-socket'; readonly socket: SocketKey; readonly address: string }
   | { readonly type: 'close-socket'; readonly socket: SocketKey };
 
 type ClientStatus = 'dialing' | 'verifying password...' | 'connected' | 'disconnected' | 'terminating...';
+
+interface UpInterface {
+  readonly name: string;
+  readonly kernelName: string;
+  readonly routes: readonly RouteSpec[];
+}
 
 interface ClientState {
   readonly id: string;
@@ -97,6 +123,9 @@ export class L2tpRouter implements RuntimeProvider {
   private readonly sessions = new Map<SessionKey, ActiveSession>();
   private readonly secretHistory = new Map<string, SecretHistory>();
   private readonly timers = new TimerTable<string>();
+  /** Interfaces up, by session; their kernel names in use. */
+  private readonly interfaces = new Map<SessionKey, UpInterface>();
+  private readonly kernelNames = new Set<string>();
   private listening = false;
   private nextSocket = CLIENT_SOCKET_BASE;
   private nextSessionIndex = 1;
@@ -362,7 +391,14 @@ export class L2tpRouter implements RuntimeProvider {
           c.remote = ev.remote;
           c.mtu = link?.state.negotiated.mtu ?? 0;
           c.mru = link?.state.negotiated.mru ?? 0;
-          const name = this.store.get(MENU.client, c.id)?.values['name'] ?? c.id;
+          const item = this.store.get(MENU.client, c.id);
+          const name = item?.values['name'] ?? c.id;
+          const routes: RouteSpec[] = [];
+          if (item?.values['add-default-route'] === 'yes') {
+            const distance = item.values['default-route-distance'];
+            routes.push({ dst: '0.0.0.0/0', ...(distance ? { metric: Number(distance) } : {}) });
+          }
+          this.interfaceUp(ev.key, name, ev.local, ev.remote, c.mtu, routes);
           this.deps.logger.log(['l2tp', 'info'], `${name}: connected, ${ev.local} -> ${ev.remote}`);
           return;
         }
@@ -373,6 +409,9 @@ export class L2tpRouter implements RuntimeProvider {
         a.remote = ev.remote;
         a.mtu = link?.state.negotiated.mtu ?? 0;
         a.staticId = this.staticEntryFor(a.user, ev.key);
+        const staticName = a.staticId !== undefined ? this.store.get(MENU.serverIf, a.staticId)?.values['name'] : undefined;
+        const secret = this.store.findByName(MENU.secret, a.user);
+        this.interfaceUp(ev.key, staticName ?? `<l2tp-${a.user}>`, a.local, a.remote, a.mtu, parseSecretRoutes(secret?.values['routes']));
         this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged in, ${a.remote}`);
         return;
       }
@@ -382,6 +421,7 @@ export class L2tpRouter implements RuntimeProvider {
         return;
       }
       case 'session-down': {
+        this.interfaceDown(ev.key);
         const c = this.clientBySession.get(ev.key);
         if (c) return this.clientFailed(now, c, ev.reason);
         const a = this.sessions.get(ev.key);
@@ -400,6 +440,53 @@ export class L2tpRouter implements RuntimeProvider {
         this.commands.push({ type: 'close-socket', socket: ev.socket });
         return;
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Interfaces
+
+  private interfaceUp(key: SessionKey, name: string, local: string, remote: string, mtu: number, own: readonly RouteSpec[]): void {
+    if (this.interfaces.has(key)) return;
+    const kernelName = this.kernelNameFor(name);
+    // Static `/ip route` entries whose gateway is this interface, or its remote address.
+    const routes: RouteSpec[] = [...own];
+    for (const r of this.store.items('ip route')) {
+      const v = r.values;
+      if (v['disabled'] === 'yes') continue;
+      if (v['gateway'] === name) routes.push({ dst: v['dst-address'] ?? '0.0.0.0/0', metric: Number(v['distance'] ?? 1) });
+      else if (v['gateway'] === remote) routes.push({ dst: v['dst-address'] ?? '0.0.0.0/0', gateway: remote, metric: Number(v['distance'] ?? 1) });
+    }
+    this.interfaces.set(key, { name, kernelName, routes });
+    this.kernelNames.add(kernelName);
+    this.commands.push({ type: 'interface-up', key, name, kernelName, local, remote, mtu, routes });
+  }
+
+  private interfaceDown(key: SessionKey): void {
+    const i = this.interfaces.get(key);
+    if (!i) return;
+    this.interfaces.delete(key);
+    this.kernelNames.delete(i.kernelName);
+    this.commands.push({ type: 'interface-down', key, kernelName: i.kernelName, routes: i.routes });
+  }
+
+  /** The RouterOS name if Linux accepts it, else a sanitised, unique form of at most 15 chars. */
+  private kernelNameFor(name: string): string {
+    let base = name.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9_.-]/g, '_');
+    if (base === '' || base === '.' || base === '..') base = 'l2tp';
+    base = base.slice(0, 15);
+    if (!this.kernelNames.has(base)) return base;
+    for (let n = 1; n < 100_000; n++) {
+      const suffix = `-${n}`;
+      const candidate = base.slice(0, 15 - suffix.length) + suffix;
+      if (!this.kernelNames.has(candidate)) return candidate;
+    }
+    return base;
+  }
+
+  /** The kernel name of a RouterOS interface name, when it is up. */
+  kernelNameOf(name: string): string | undefined {
+    for (const i of this.interfaces.values()) if (i.name === name) return i.kernelName;
+    return undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -570,23 +657,42 @@ export class L2tpRouter implements RuntimeProvider {
     }
     for (const a of this.sessions.values()) {
       if (!a.up || a.staticId !== undefined) continue;
-      rows.push({ id: `*${(0x9000000 + a.index).toString(16).toUpperCase()}`, flags: 'DR', values: { name: `<l2tp-${a.user}>`, type: 'l2tp-in', 'actual-mtu': String(a.mtu) } });
+      const kernel = this.interfaces.get(a.key)?.kernelName;
+      rows.push({ id: `*${(0x9000000 + a.index).toString(16).toUpperCase()}`, flags: 'DR', values: { name: `<l2tp-${a.user}>`, type: 'l2tp-in', 'actual-mtu': String(a.mtu), ...(kernel ? { 'kernel-name': kernel } : {}) } });
     }
     return rows;
   }
 
   private ifaceRow(item: Item, type: string, running: boolean, mtu: number | undefined): RuntimeRow {
     const flags = (item.values['disabled'] === 'yes' ? 'X' : '') + (running ? 'R' : '');
+    const kernel = running ? this.kernelNameOf(item.values['name'] ?? '') : undefined;
     return {
       id: item.id,
       ...(flags ? { flags } : {}),
-      values: { name: item.values['name'] ?? '', type, ...(running && mtu ? { 'actual-mtu': String(mtu) } : {}), disabled: item.values['disabled'] ?? 'no' },
+      values: {
+        name: item.values['name'] ?? '',
+        type,
+        ...(running && mtu ? { 'actual-mtu': String(mtu) } : {}),
+        ...(kernel ? { 'kernel-name': kernel } : {}),
+        disabled: item.values['disabled'] ?? 'no',
+      },
     };
   }
 
   private identity(): string {
     return this.store.settings('system identity')['name'] ?? 'MikroTik';
   }
+}
+
+/** `/ppp secret routes`: "dst gw metric" entries, comma-separated (RouterOS). */
+export function parseSecretRoutes(s: string | undefined): RouteSpec[] {
+  const out: RouteSpec[] = [];
+  for (const part of splitList(s)) {
+    const [dst, gw, metric] = part.split(/\s+/);
+    if (!dst) continue;
+    out.push({ dst, ...(gw ? { gateway: gw } : {}), ...(metric && /^\d+$/.test(metric) ? { metric: Number(metric) } : {}) });
+  }
+  return out;
 }
 
 function splitList(s: string | undefined): string[] {
