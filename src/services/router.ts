@@ -132,6 +132,8 @@ export class L2tpRouter implements RuntimeProvider {
   private now: Instant = 0;
   /** Wall-clock offset for `last-logged-out` (the daemon passes `Date.now() - now`). */
   wallClockOffsetMs = 0;
+  /** Receives IP packets that came out of a session (the daemon writes them to its TUN). */
+  ipSink: ((key: SessionKey, protocol: 'ipv4' | 'ipv6', packet: Uint8Array) => void) | undefined;
 
   constructor(
     private readonly store: ConfigStore,
@@ -311,6 +313,15 @@ export class L2tpRouter implements RuntimeProvider {
     return this.service.pollTransmit();
   }
 
+  /** An IP packet from the interface of a session (TUN), into the tunnel. */
+  sendIp(now: Instant, key: SessionKey, packet: Uint8Array, protocol: 'ipv4' | 'ipv6'): void {
+    this.now = now;
+    const c = this.clientBySession.get(key);
+    if (c) c.lastActivity = now;
+    this.service.sendIp(now, key, packet, protocol);
+    this.pump(now);
+  }
+
   pollCommand(): RouterCommand | undefined {
     return this.commands.shift();
   }
@@ -418,6 +429,7 @@ export class L2tpRouter implements RuntimeProvider {
       case 'ip-packet': {
         const c = this.clientBySession.get(ev.key);
         if (c) c.lastActivity = now;
+        this.ipSink?.(ev.key, ev.protocol, ev.packet);
         return;
       }
       case 'session-down': {

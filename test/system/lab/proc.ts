@@ -135,6 +135,16 @@ export class ProcessHandle {
     this.child.stdin?.write(line + '\n');
   }
 
+  /** Writes raw bytes to the child's stdin. */
+  writeRaw(data: Uint8Array): void {
+    this.child.stdin?.write(data);
+  }
+
+  /** Closes the child's stdin (end of input). */
+  endInput(): void {
+    this.child.stdin?.end();
+  }
+
   /** Sends one JSON command line. */
   send(message: Record<string, unknown>): void {
     this.writeLine(JSON.stringify(message));

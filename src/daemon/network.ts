@@ -1,0 +1,231 @@
+/**
+ * The network side of the daemon: runs the I/O-free `L2tpRouter` on real UDP sockets, TUN
+ * interfaces and kernel routes, with the real clock.
+ *
+ * - Sockets: the server's UDP 1701 (`listen`/`unlisten`), one per l2tp-client (`open-socket`),
+ *   and one per server tunnel when the engine answers from an ephemeral port (opened on its first
+ *   datagram). Datagrams for a socket still binding are queued.
+ * - Interfaces: `interface-up` opens a TUN named after the kernel name, sets the point-to-point
+ *   address, MTU and routes; `interface-down` removes routes and closes the TUN. TUN devices are
+ *   opened non-persistent, so a crashed daemon leaves no interface and no route behind (the
+ *   kernel removes both with the last file descriptor); nothing to clean at the next start.
+ * - Packets: a TUN read goes into the session (`router.sendIp`), a packet out of a session is
+ *   written to its TUN (`router.ipSink`).
+ *
+ * Kernel work (ip commands, TUN open) is asynchronous; commands are carried out in order on one
+ * promise chain so an interface is never torn down before it finished coming up.
+ */
+import type { Logger } from '../core/log.js';
+import type { Instant } from '../core/time.js';
+import type { ChangeRecord, ConfigStore } from '../config/store.js';
+import { MAIN_SOCKET, type SocketKey, type Transmit } from '../l2tp/types.js';
+import { EngineDriver } from '../platform/driver.js';
+import { IpRoute2 } from '../platform/netlink-or-ip.js';
+import { cryptoRandom } from '../platform/random.js';
+import { openTun, type TunDevice } from '../platform/tun.js';
+import { UdpPort } from '../platform/udp.js';
+import { L2tpRouter, type RouteSpec, type RouterCommand } from '../services/router.js';
+import type { SessionKey } from '../services/ppp-over-l2tp.js';
+
+interface SocketSlot {
+  port: UdpPort | undefined;
+  readonly pending: Transmit[];
+  closed: boolean;
+  readonly address: string;
+}
+
+interface InterfaceSlot {
+  tun: TunDevice | undefined;
+  readonly kernelName: string;
+  closed: boolean;
+}
+
+const MAX_PENDING_PER_SOCKET = 256;
+const SHUTDOWN_WAIT_MS = 3000;
+
+export interface NetworkOptions {
+  readonly logger: Logger;
+  /** `ip` runner; tests may point it at a namespace. */
+  readonly ip?: IpRoute2;
+  /** Opens a TUN; injectable for tests. */
+  readonly openTun?: typeof openTun;
+  /** Local address for the server socket (default 0.0.0.0). */
+  readonly listenAddress?: string;
+}
+
+export class NetworkDriver {
+  readonly router: L2tpRouter;
+  readonly driver: EngineDriver;
+  private readonly sockets = new Map<SocketKey, SocketSlot>();
+  private readonly interfaces = new Map<SessionKey, InterfaceSlot>();
+  private readonly ip: IpRoute2;
+  private readonly openTunFn: typeof openTun;
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly store: ConfigStore,
+    private readonly opts: NetworkOptions,
+  ) {
+    this.ip = opts.ip ?? new IpRoute2();
+    this.openTunFn = opts.openTun ?? openTun;
+    this.router = new L2tpRouter(store, { random: cryptoRandom, logger: opts.logger });
+    this.router.wallClockOffsetMs = Date.now() - performance.now();
+    this.router.ipSink = (key, _protocol, packet) => {
+      const slot = this.interfaces.get(key);
+      if (slot?.tun) slot.tun.write(packet);
+    };
+    this.driver = new EngineDriver(this.router, {
+      pump: () => this.pump(),
+      onError: (err) => opts.logger.log(['l2tp', 'error'], `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+    });
+  }
+
+  start(): void {
+    this.driver.input((now) => this.router.start(now));
+  }
+
+  applyChanges(changes: readonly ChangeRecord[]): void {
+    this.driver.input((now) => this.router.applyChanges(now, changes));
+  }
+
+  /** StopCCN to every peer, wait (bounded) for the acks, remove interfaces and routes, close sockets. */
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.driver.input((now) => this.router.shutdown(now));
+    const deadline = Date.now() + SHUTDOWN_WAIT_MS;
+    while (!this.router.idle && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Give the last acks a moment on the wire.
+    await new Promise((r) => setTimeout(r, 100));
+    this.stopped = true;
+    this.driver.stop();
+    for (const key of [...this.interfaces.keys()]) this.enqueue(() => this.interfaceDown(key, []));
+    await this.chain;
+    await Promise.all([...this.sockets.values()].map((s) => (s.port ? s.port.close() : Promise.resolve())));
+    this.sockets.clear();
+  }
+
+  private pump(): void {
+    for (let t = this.router.pollTransmit(); t; t = this.router.pollTransmit()) this.send(t);
+    for (let c = this.router.pollCommand(); c; c = this.router.pollCommand()) this.execute(c);
+  }
+
+  private execute(c: RouterCommand): void {
+    switch (c.type) {
+      case 'listen':
+        this.openSocket(MAIN_SOCKET, this.opts.listenAddress ?? c.address, c.port);
+        return;
+      case 'unlisten':
+        this.closeSocket(MAIN_SOCKET);
+        return;
+      case 'open-socket':
+        this.openSocket(c.socket, c.address, 0);
+        return;
+      case 'close-socket':
+        this.closeSocket(c.socket);
+        return;
+      case 'interface-up':
+        this.enqueue(() => this.interfaceUp(c));
+        return;
+      case 'interface-down':
+        this.enqueue(() => this.interfaceDown(c.key, c.routes));
+        return;
+    }
+  }
+
+  private enqueue(job: () => Promise<void>): void {
+    this.chain = this.chain.then(job).catch((err: unknown) => {
+      this.opts.logger.log(['l2tp', 'error'], `network: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  private async interfaceUp(c: Extract<RouterCommand, { type: 'interface-up' }>): Promise<void> {
+    const slot: InterfaceSlot = { tun: undefined, kernelName: c.kernelName, closed: false };
+    this.interfaces.set(c.key, slot);
+    const tun = await this.openTunFn({ name: c.kernelName, mtu: c.mtu });
+    if (slot.closed || this.interfaces.get(c.key) !== slot) {
+      tun.close();
+      return;
+    }
+    slot.tun = tun;
+    tun.onError((err) => this.opts.logger.log(['l2tp', 'error'], `${c.name}: ${err.message}`));
+    tun.onPackets((slab, offsets, lengths, count) => {
+      this.driver.input((now) => {
+        for (let i = 0; i < count; i++) {
+          const off = offsets[i]!;
+          const packet = slab.subarray(off, off + lengths[i]!);
+          // The view is only valid during this callback: the PPP path copies it into its frame.
+          this.router.sendIp(now, c.key, packet, (packet[0]! >> 4) === 6 ? 'ipv6' : 'ipv4');
+        }
+      });
+    });
+    const batch = this.ip.batch();
+    batch.add(['addr', 'add', c.local, 'peer', `${c.remote}/32`, 'dev', c.kernelName]);
+    for (const r of c.routes) batch.add(routeArgs('replace', r, c.kernelName));
+    await batch.run();
+    this.opts.logger.log(['l2tp', 'debug'], `${c.name}: interface ${c.kernelName} up, ${c.local} -> ${c.remote}, mtu ${c.mtu}`);
+  }
+
+  private async interfaceDown(key: SessionKey, routes: readonly RouteSpec[]): Promise<void> {
+    const slot = this.interfaces.get(key);
+    if (!slot) return;
+    this.interfaces.delete(key);
+    slot.closed = true;
+    if (routes.length > 0 && slot.tun) {
+      const batch = this.ip.batch();
+      for (const r of routes) batch.add(routeArgs('del', r, slot.kernelName));
+      // Routes through the device also vanish with it; deleting first keeps the order clean.
+      await batch.run().catch(() => undefined);
+    }
+    slot.tun?.close();
+  }
+
+  private openSocket(key: SocketKey, address: string, port: number): void {
+    if (this.sockets.has(key)) return;
+    const slot: SocketSlot = { port: undefined, pending: [], closed: false, address };
+    this.sockets.set(key, slot);
+    UdpPort.open({ address, port, reuseAddr: key === MAIN_SOCKET }).then(
+      (p) => {
+        if (slot.closed) {
+          void p.close();
+          return;
+        }
+        slot.port = p;
+        p.onDatagram((from, bytes) => this.driver.input((now) => this.router.handleDatagram(now, from, bytes, key)));
+        for (const t of slot.pending.splice(0)) p.send(t.to, t.bytes);
+        if (key === MAIN_SOCKET) this.opts.logger.log(['l2tp', 'info'], `listening on ${address}:${port}`);
+      },
+      (err: unknown) => {
+        this.sockets.delete(key);
+        this.opts.logger.log(['l2tp', 'error'], `cannot open UDP ${address}:${port}: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+
+  private closeSocket(key: SocketKey): void {
+    const slot = this.sockets.get(key);
+    if (!slot) return;
+    slot.closed = true;
+    this.sockets.delete(key);
+    if (slot.port) void slot.port.close();
+  }
+
+  private send(t: Transmit): void {
+    // A server tunnel's own socket is opened on its first datagram (ephemeral port).
+    if (!this.sockets.has(t.via)) this.openSocket(t.via, this.sockets.get(MAIN_SOCKET)?.address ?? '0.0.0.0', 0);
+    const slot = this.sockets.get(t.via);
+    if (!slot) return;
+    if (slot.port) slot.port.send(t.to, t.bytes);
+    else if (slot.pending.length < MAX_PENDING_PER_SOCKET) slot.pending.push(t);
+  }
+}
+
+function routeArgs(op: 'replace' | 'del', r: RouteSpec, dev: string): string[] {
+  const args = ['route', op, r.dst];
+  if (r.gateway) args.push('via', r.gateway);
+  args.push('dev', dev);
+  if (r.metric !== undefined) args.push('metric', String(r.metric));
+  return args;
+}
+
+export type { Instant };

@@ -1,0 +1,104 @@
+/**
+ * The data plane in network namespaces: our client and our server, configured with RouterOS
+ * commands, carry real IP through TUN interfaces. Ping both ways, a TCP transfer with a checksum,
+ * routes present while connected and removed after, interfaces removed on shutdown.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { systemTest } from './lab/lab.js';
+import type { Netns } from './lab/netns.js';
+import type { ProcessHandle } from './lab/proc.js';
+
+const DRIVER = new URL('./drivers/router-driver.js', import.meta.url);
+const ev = (name: string) => (m: Record<string, unknown>) => m['ev'] === name;
+
+async function command(r: ProcessHandle, line: string): Promise<string[]> {
+  const before = r.messages.filter(ev('reply')).length;
+  r.writeLine(line);
+  const reply = await r.waitForMessage(() => r.messages.filter(ev('reply')).length > before, `reply to ${line}`, 10_000);
+  void reply;
+  const last = r.messages.filter(ev('reply'))[before]!;
+  if (last['error']) throw new Error(`${line}: ${String(last['error'])}`);
+  return last['lines'] as string[];
+}
+
+async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function ping(ns: Netns, ip: string): Promise<boolean> {
+  const r = await ns.exec(['ping', '-c', '3', '-i', '0.2', '-W', '2', ip], { check: false, timeoutMs: 10_000 });
+  return r.code === 0;
+}
+
+systemTest('our client and server carry IP through TUN: ping both ways, TCP with checksum, routes added and removed', async (lab) => {
+  const office = await lab.netns('dpo');
+  const home = await lab.netns('dph');
+  const lan = await lab.veth(office, home, { aAddr: '192.168.80.1/24', bAddr: '192.168.80.50/24' });
+  void lan;
+  const server = office.spawnNode(DRIVER, [
+    [
+      '/interface l2tp-server server set enabled=yes authentication=mschap2',
+      '/ppp secret add name=Home service=l2tp password=123 local-address=172.16.1.1 remote-address=172.16.1.2 routes="10.1.202.0/24 172.16.1.2 1"',
+    ].join('\n'),
+  ]);
+  await server.waitForMessage(ev('ready'), 'server ready', 10_000);
+  const client = home.spawnNode(DRIVER, [
+    ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.80.1 user=Home password=123 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1'].join('\n'),
+  ]);
+  await client.waitForMessage(ev('ready'), 'client ready', 10_000);
+  await waitFor('client connected', 20_000, async () => (await command(client, '/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+
+  const monitor = await command(client, '/interface l2tp-client monitor 0 once');
+  assert.ok(monitor.some((l) => /local-address: 172\.16\.1\.2/.test(l)), monitor.join('\n'));
+  assert.ok((await command(server, '/ppp active print')).some((l) => /Home/.test(l)));
+
+  // Kernel state while connected
+  const homeLinks = await home.exec(['ip', '-o', 'addr', 'show', 'dev', 'l2tp-out1']);
+  assert.match(homeLinks.stdout, /inet 172\.16\.1\.2 peer 172\.16\.1\.1\/32/);
+  assert.match((await home.exec(['ip', 'route'])).stdout, /10\.1\.101\.0\/24 dev l2tp-out1/);
+  assert.match((await office.exec(['ip', 'route'])).stdout, /10\.1\.202\.0\/24 via 172\.16\.1\.2 dev l2tp-Home/);
+
+  assert.ok(await ping(home, '172.16.1.1'), 'client pings the server through the tunnel');
+  assert.ok(await ping(office, '172.16.1.2'), 'server pings the client through the tunnel');
+
+  // TCP: 4 MiB from home to office through the tunnel, checksummed on both ends.
+  const payload = randomBytes(4 * 1024 * 1024);
+  const want = createHash('sha256').update(payload).digest('hex');
+  const sink = office.spawn([process.execPath, '-e', `
+    const net = require('node:net'); const crypto = require('node:crypto');
+    const h = crypto.createHash('sha256'); let n = 0;
+    const srv = net.createServer((s) => { s.on('data', (d) => { h.update(d); n += d.length; }); s.on('end', () => { console.log(JSON.stringify({ ev: 'done', n, sha: h.digest('hex') })); srv.close(); }); });
+    srv.listen(5001, '172.16.1.1', () => console.log(JSON.stringify({ ev: 'listening' })));
+  `]);
+  await sink.waitForMessage(ev('listening'), 'tcp sink listening', 5_000);
+  const source = home.spawn([process.execPath, '-e', `
+    const net = require('node:net'); const chunks = [];
+    process.stdin.on('data', (d) => chunks.push(d)).on('end', () => {
+      const s = net.connect(5001, '172.16.1.1', () => { s.end(Buffer.concat(chunks)); });
+      s.on('close', () => console.log(JSON.stringify({ ev: 'sent' })));
+    });
+  `]);
+  source.writeRaw(payload);
+  source.endInput();
+  const done = await sink.waitForMessage(ev('done'), 'tcp transfer', 60_000);
+  assert.equal(done['n'], payload.length);
+  assert.equal(done['sha'], want);
+
+  // Disconnect: routes and interfaces go away.
+  await command(client, '/interface l2tp-client disable 0');
+  await waitFor('client interface removed', 10_000, async () => !(await home.exec(['ip', 'link'])).stdout.includes('l2tp-out1'));
+  assert.doesNotMatch((await home.exec(['ip', 'route'])).stdout, /10\.1\.101\.0/);
+  await waitFor('server session gone', 10_000, async () => !(await office.exec(['ip', 'link'])).stdout.includes('l2tp-Home'));
+  assert.doesNotMatch((await office.exec(['ip', 'route'])).stdout, /10\.1\.202\.0/);
+
+  client.writeLine('/quit');
+  server.writeLine('/quit');
+  await client.waitForMessage(ev('exit'), 'client exit', 8_000);
+  await server.waitForMessage(ev('exit'), 'server exit', 8_000);
+}, { timeoutMs: 180_000 });
