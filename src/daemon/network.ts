@@ -15,6 +15,7 @@
  * Kernel work (ip commands, TUN open) is asynchronous; commands are carried out in order on one
  * promise chain so an interface is never torn down before it finished coming up.
  */
+import { writeFile } from 'node:fs/promises';
 import type { Logger } from '../core/log.js';
 import type { Instant } from '../core/time.js';
 import type { ChangeRecord, ConfigStore } from '../config/store.js';
@@ -130,6 +131,9 @@ export class NetworkDriver {
       case 'interface-down':
         this.enqueue(() => this.interfaceDown(c.key, c.routes));
         return;
+      case 'interface-readdress':
+        this.enqueue(() => this.interfaceReaddress(c));
+        return;
     }
   }
 
@@ -142,7 +146,10 @@ export class NetworkDriver {
   private async interfaceUp(c: Extract<RouterCommand, { type: 'interface-up' }>): Promise<void> {
     const slot: InterfaceSlot = { tun: undefined, kernelName: c.kernelName, closed: false };
     this.interfaces.set(c.key, slot);
-    const tun = await this.openTunFn({ name: c.kernelName, mtu: c.mtu });
+    // Opened down: IPv6 is switched off first (IPv6CP is not negotiated, and the kernel's router
+    // solicitations would otherwise be the "first packet" of a dial-on-demand link).
+    const tun = await this.openTunFn({ name: c.kernelName, mtu: c.mtu, up: false });
+    await writeFile(`/proc/sys/net/ipv6/conf/${c.kernelName}/disable_ipv6`, '1').catch(() => undefined);
     if (slot.closed || this.interfaces.get(c.key) !== slot) {
       tun.close();
       return;
@@ -160,10 +167,22 @@ export class NetworkDriver {
       });
     });
     const batch = this.ip.batch();
+    batch.add(['link', 'set', 'dev', c.kernelName, 'up']);
     batch.add(['addr', 'add', c.local, 'peer', `${c.remote}/32`, 'dev', c.kernelName]);
     for (const r of c.routes) batch.add(routeArgs('replace', r, c.kernelName));
     await batch.run();
     this.opts.logger.log(['l2tp', 'debug'], `${c.name}: interface ${c.kernelName} up, ${c.local} -> ${c.remote}, mtu ${c.mtu}`);
+  }
+
+  private async interfaceReaddress(c: Extract<RouterCommand, { type: 'interface-readdress' }>): Promise<void> {
+    const slot = this.interfaces.get(c.key);
+    if (!slot?.tun) return;
+    const batch = this.ip.batch();
+    batch.add(['addr', 'flush', 'dev', c.kernelName]);
+    batch.add(['link', 'set', 'dev', c.kernelName, 'mtu', String(c.mtu)]);
+    batch.add(['addr', 'add', c.local, 'peer', `${c.remote}/32`, 'dev', c.kernelName]);
+    for (const r of c.routes) batch.add(routeArgs('replace', r, c.kernelName));
+    await batch.run();
   }
 
   private async interfaceDown(key: SessionKey, routes: readonly RouteSpec[]): Promise<void> {

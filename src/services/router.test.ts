@@ -176,4 +176,38 @@ describe('router: RouterOS configuration drives the L2TP/PPP service', () => {
     assert.ok(home.commands.some((c) => c.type === 'interface-down'));
     assert.ok(office.commands.some((c) => c.type === 'interface-down'));
   });
+
+  it('dial-on-demand: placeholder interface and routes first, the first packet dials and is delivered', () => {
+    const net = new MemoryNetwork({ seed: 1, delayMs: 2, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, reorderMaxExtraMs: 0 });
+    const office = new RouterNode(OFFICE, 1);
+    const home = new RouterNode(HOME, 2);
+    office.router.start(0);
+    home.router.start(0);
+    office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'yes' }));
+    office.change(0, (s) => s.add('ppp secret', { name: 'Home', password: '123', 'local-address': '172.16.1.1', 'remote-address': '172.16.1.2' }));
+    let clientId = '';
+    home.change(0, (s) => {
+      const r = s.add('interface l2tp-client', { 'connect-to': OFFICE.ip, user: 'Home', password: '123', disabled: 'no', 'dial-on-demand': 'yes', 'add-default-route': 'yes' });
+      if (!isConfigError(r)) clientId = r.id;
+      return r;
+    });
+    const up = home.commands.find((c) => c.type === 'interface-up');
+    assert.ok(up && up.type === 'interface-up');
+    assert.match(up.local, /^10\.112\.112\.\d+$/);
+    assert.deepEqual(up.routes, [{ dst: '0.0.0.0/0' }]);
+    // Nothing dials without traffic.
+    runNetwork(net, [office, home], { timeLimit: 20_000 });
+    assert.equal(office.router.rows('ppp active').length, 0);
+    const received: Uint8Array[] = [];
+    office.router.ipSink = (_k, _p, packet) => received.push(packet.slice());
+    const packet = Uint8Array.from([0x45, 0, 0, 20, 0, 0, 0, 0, 64, 1, 0, 0, 172, 16, 1, 2, 172, 16, 1, 1]);
+    home.router.sendIp(20_000, up.key, packet, 'ipv4');
+    const r = runNetwork(net, [office, home], { start: 20_000, timeLimit: 60_000, until: () => received.length > 0 });
+    assert.equal(r.reason, 'until');
+    assert.deepEqual([...received[0]!], [...packet]);
+    const readdress = home.commands.find((c) => c.type === 'interface-readdress');
+    assert.ok(readdress && readdress.type === 'interface-readdress');
+    assert.equal(readdress.local, '172.16.1.2');
+    assert.equal(home.router.monitor('interface l2tp-client', clientId)?.['status'], 'connected');
+  });
 });

@@ -32,6 +32,9 @@ export const L2TP_PORT = 1701;
 const CLIENT_SOCKET_BASE = 0x100000;
 const REDIAL_MIN_MS = 5_000;
 const REDIAL_MAX_MS = 60_000;
+/** RouterOS: "a route with gateway address from 10.112.112.0/24 will be added while connection is not established". */
+const DEMAND_NET = '10.112.112.';
+const DEMAND_QUEUE = 8;
 
 const MENU = {
   server: 'interface l2tp-server server',
@@ -65,6 +68,16 @@ export type RouterCommand =
       readonly routes: readonly RouteSpec[];
     }
   | { readonly type: 'interface-down'; readonly key: SessionKey; readonly kernelName: string; readonly routes: readonly RouteSpec[] }
+  /** Dial-on-demand: the interface stays, its addresses change (placeholder <-> negotiated). */
+  | {
+      readonly type: 'interface-readdress';
+      readonly key: SessionKey;
+      readonly kernelName: string;
+      readonly local: string;
+      readonly remote: string;
+      readonly mtu: number;
+      readonly routes: readonly RouteSpec[];
+    }
   | { readonly type: 'unlisten' }
   | { readonly type: 'open-socket'; readonly socket: SocketKey; readonly address: string }
   | { readonly type: 'close-socket'; readonly socket: SocketKey };
@@ -91,6 +104,10 @@ interface ClientState {
   mru: number;
   failures: number;
   lastError: string;
+  /** Dial-on-demand: the key of the interface that lives while the client is enabled. */
+  demandKey: SessionKey | undefined;
+  /** Packets that arrived on the demand interface before the link was up (first ones kept). */
+  queued: Uint8Array[];
 }
 
 interface ActiveSession {
@@ -129,6 +146,9 @@ export class L2tpRouter implements RuntimeProvider {
   private listening = false;
   private nextSocket = CLIENT_SOCKET_BASE;
   private nextSessionIndex = 1;
+  /** Demand interfaces use negative keys: session keys are always positive. */
+  private nextDemandKey = -1;
+  private readonly clientByDemandKey = new Map<SessionKey, ClientState>();
   private now: Instant = 0;
   /** Wall-clock offset for `last-logged-out` (the daemon passes `Date.now() - now`). */
   wallClockOffsetMs = 0;
@@ -221,10 +241,31 @@ export class L2tpRouter implements RuntimeProvider {
       mru: 0,
       failures: 0,
       lastError: '',
+      demandKey: undefined,
+      queued: [],
     };
     this.clients.set(id, c);
     this.commands.push({ type: 'open-socket', socket: c.socket, address: item.values['src-address'] || '0.0.0.0' });
+    if (item.values['dial-on-demand'] === 'yes') {
+      // The interface and its routes exist at once, on placeholder addresses; the first packet
+      // routed into it dials (and is sent once the link is up).
+      c.demandKey = this.nextDemandKey--;
+      this.clientByDemandKey.set(c.demandKey, c);
+      const n = 2 * ((-c.demandKey - 1) % 127) + 1;
+      this.interfaceUp(c.demandKey, item.values['name'] ?? id, `${DEMAND_NET}${n}`, `${DEMAND_NET}${n + 1}`, Number(item.values['max-mtu'] ?? 1450), this.clientRoutes(id));
+      return;
+    }
     this.dial(now, c);
+  }
+
+  private clientRoutes(id: string): RouteSpec[] {
+    const item = this.store.get(MENU.client, id);
+    const routes: RouteSpec[] = [];
+    if (item?.values['add-default-route'] === 'yes') {
+      const distance = item.values['default-route-distance'];
+      routes.push({ dst: '0.0.0.0/0', ...(distance ? { metric: Number(distance) } : {}) });
+    }
+    return routes;
   }
 
   private dial(now: Instant, c: ClientState): void {
@@ -259,6 +300,10 @@ export class L2tpRouter implements RuntimeProvider {
       this.service.hangUp(now, c.tunnelId, why);
     }
     if (c.session !== undefined) this.clientBySession.delete(c.session);
+    if (c.demandKey !== undefined) {
+      this.interfaceDown(c.demandKey);
+      this.clientByDemandKey.delete(c.demandKey);
+    }
     this.clients.delete(c.id);
     this.commands.push({ type: 'close-socket', socket: c.socket });
   }
@@ -278,8 +323,17 @@ export class L2tpRouter implements RuntimeProvider {
     c.local = '';
     c.remote = '';
     c.lastError = why;
-    const delay = Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS * 2 ** Math.max(0, c.failures - 1));
     const name = this.store.get(MENU.client, c.id)?.values['name'] ?? c.id;
+    if (c.demandKey !== undefined) {
+      // Dial-on-demand redials on the next packet, not on a timer.
+      c.queued = [];
+      const i = this.interfaces.get(c.demandKey);
+      const n = 2 * ((-c.demandKey - 1) % 127) + 1;
+      if (i) this.commands.push({ type: 'interface-readdress', key: c.demandKey, kernelName: i.kernelName, local: `${DEMAND_NET}${n}`, remote: `${DEMAND_NET}${n + 1}`, mtu: Number(this.store.get(MENU.client, c.id)?.values['max-mtu'] ?? 1450), routes: i.routes });
+      this.deps.logger.log(['l2tp', 'info'], `${name}: disconnected: ${why}; dialing again on demand`);
+      return;
+    }
+    const delay = Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS * 2 ** Math.max(0, c.failures - 1));
     this.deps.logger.log(['l2tp', 'info'], `${name}: disconnected: ${why}; redialing in ${formatDuration(delay)}`);
     this.timers.set(`redial:${c.id}`, now + delay);
   }
@@ -316,6 +370,22 @@ export class L2tpRouter implements RuntimeProvider {
   /** An IP packet from the interface of a session (TUN), into the tunnel. */
   sendIp(now: Instant, key: SessionKey, packet: Uint8Array, protocol: 'ipv4' | 'ipv6'): void {
     this.now = now;
+    const demand = this.clientByDemandKey.get(key);
+    if (demand) {
+      demand.lastActivity = now;
+      if (demand.status === 'connected' && demand.session !== undefined) {
+        this.service.sendIp(now, demand.session, packet, protocol);
+      } else {
+        // Only IPv4 dials (IPv6 is not negotiated on our links). The view is only valid during
+        // the TUN callback: keep a copy.
+        if (protocol === 'ipv4') {
+          if (demand.queued.length < DEMAND_QUEUE) demand.queued.push(packet.slice());
+          if (demand.tunnelId === undefined) this.dial(now, demand);
+        }
+      }
+      this.pump(now);
+      return;
+    }
     const c = this.clientBySession.get(key);
     if (c) c.lastActivity = now;
     this.service.sendIp(now, key, packet, protocol);
@@ -402,14 +472,14 @@ export class L2tpRouter implements RuntimeProvider {
           c.remote = ev.remote;
           c.mtu = link?.state.negotiated.mtu ?? 0;
           c.mru = link?.state.negotiated.mru ?? 0;
-          const item = this.store.get(MENU.client, c.id);
-          const name = item?.values['name'] ?? c.id;
-          const routes: RouteSpec[] = [];
-          if (item?.values['add-default-route'] === 'yes') {
-            const distance = item.values['default-route-distance'];
-            routes.push({ dst: '0.0.0.0/0', ...(distance ? { metric: Number(distance) } : {}) });
+          const name = this.store.get(MENU.client, c.id)?.values['name'] ?? c.id;
+          const demand = c.demandKey !== undefined ? this.interfaces.get(c.demandKey) : undefined;
+          if (c.demandKey !== undefined && demand) {
+            this.commands.push({ type: 'interface-readdress', key: c.demandKey, kernelName: demand.kernelName, local: ev.local, remote: ev.remote, mtu: c.mtu, routes: demand.routes });
+            for (const p of c.queued.splice(0)) this.service.sendIp(now, ev.key, p, (p[0]! >> 4) === 6 ? 'ipv6' : 'ipv4');
+          } else {
+            this.interfaceUp(ev.key, name, ev.local, ev.remote, c.mtu, this.clientRoutes(c.id));
           }
-          this.interfaceUp(ev.key, name, ev.local, ev.remote, c.mtu, routes);
           this.deps.logger.log(['l2tp', 'info'], `${name}: connected, ${ev.local} -> ${ev.remote}`);
           return;
         }
@@ -429,7 +499,7 @@ export class L2tpRouter implements RuntimeProvider {
       case 'ip-packet': {
         const c = this.clientBySession.get(ev.key);
         if (c) c.lastActivity = now;
-        this.ipSink?.(ev.key, ev.protocol, ev.packet);
+        this.ipSink?.(c?.demandKey ?? ev.key, ev.protocol, ev.packet);
         return;
       }
       case 'session-down': {

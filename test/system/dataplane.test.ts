@@ -102,3 +102,29 @@ systemTest('our client and server carry IP through TUN: ping both ways, TCP with
   await client.waitForMessage(ev('exit'), 'client exit', 8_000);
   await server.waitForMessage(ev('exit'), 'server exit', 8_000);
 }, { timeoutMs: 180_000 });
+
+systemTest('dial-on-demand: the placeholder route brings the link up on the first packet', async (lab) => {
+  const office = await lab.netns('ddo');
+  const home = await lab.netns('ddh');
+  await lab.veth(office, home, { aAddr: '192.168.81.1/24', bAddr: '192.168.81.50/24' });
+  const server = office.spawnNode(DRIVER, [
+    ['/interface l2tp-server server set enabled=yes', '/ppp secret add name=Home password=123 local-address=172.16.2.1 remote-address=172.16.2.2'].join('\n'),
+  ]);
+  await server.waitForMessage(ev('ready'), 'server ready', 10_000);
+  const client = home.spawnNode(DRIVER, ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.81.1 user=Home password=123 dial-on-demand=yes add-default-route=yes disabled=no']);
+  await client.waitForMessage(ev('ready'), 'client ready', 10_000);
+  await waitFor('placeholder interface', 10_000, async () => /inet 10\.112\.112\.\d+ peer 10\.112\.112\.\d+/.test((await home.exec(['ip', '-o', 'addr', 'show'])).stdout));
+  assert.match((await home.exec(['ip', 'route'])).stdout, /default dev l2tp-out1/);
+  // No traffic, no session.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.ok(!(await command(server, '/ppp active print')).some((l) => /Home/.test(l)), 'not dialed without traffic');
+  // Traffic dials; the first packets were queued and answered.
+  const r = await home.exec(['ping', '-c', '6', '-i', '0.5', '-W', '3', '172.16.2.1'], { check: false, timeoutMs: 20_000 });
+  assert.match(r.stdout, /[1-6] received/);
+  assert.ok((await command(client, '/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+  assert.match((await home.exec(['ip', '-o', 'addr', 'show', 'dev', 'l2tp-out1'])).stdout, /inet 172\.16\.2\.2 peer 172\.16\.2\.1/);
+  client.writeLine('/quit');
+  server.writeLine('/quit');
+  await client.waitForMessage(ev('exit'), 'client exit', 8_000);
+  await server.waitForMessage(ev('exit'), 'server exit', 8_000);
+}, { timeoutMs: 120_000 });
