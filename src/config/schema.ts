@@ -136,6 +136,22 @@ export const MENUS: readonly MenuDef[] = [
     ],
   },
   {
+    // RouterOS lists the router's Ethernet ports here; the daemon adds the kernel's Ethernet-like
+    // links at start. `arp=proxy-arp` is the seed manual's remote-office example.
+    path: ['interface', 'ethernet'],
+    kind: 'list',
+    printStyle: 'table',
+    help: 'Ethernet interfaces of this host',
+    flags: [xFlag, rFlag],
+    nameProperty: 'name',
+    properties: [
+      { name: 'name', type: str, required: true, column: 'NAME' },
+      { name: 'arp', type: { kind: 'enum', values: ['enabled', 'disabled', 'proxy-arp', 'reply-only', 'local-proxy-arp'] }, default: 'enabled', column: 'ARP' },
+      disabledProp('no'),
+      commentProp,
+    ],
+  },
+  {
     path: ['interface', 'l2tp-client'],
     kind: 'list',
     printStyle: 'detail',
@@ -441,6 +457,14 @@ export const MENUS: readonly MenuDef[] = [
     ],
   },
   {
+    path: ['ip', 'settings'],
+    kind: 'singleton',
+    printStyle: 'settings',
+    help: 'IP settings',
+    flags: [],
+    properties: [{ name: 'ip-forward', type: yesNo, default: 'yes', help: 'Route packets between interfaces (net.ipv4.ip_forward)' }],
+  },
+  {
     path: ['system', 'identity'],
     kind: 'singleton',
     printStyle: 'settings',
@@ -452,6 +476,7 @@ export const MENUS: readonly MenuDef[] = [
 
 /** Export writes menus in this order so references always point backwards. */
 export const EXPORT_ORDER: readonly string[] = [
+  'interface ethernet',
   'ip pool',
   'ppp profile',
   'interface l2tp-client',
@@ -464,6 +489,7 @@ export const EXPORT_ORDER: readonly string[] = [
   'ppp secret',
   'radius',
   'radius incoming',
+  'ip settings',
   'system identity',
 ];
 

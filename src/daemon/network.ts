@@ -84,10 +84,47 @@ export class NetworkDriver {
 
   start(): void {
     this.driver.input((now) => this.router.start(now));
+    this.enqueue(() => this.applyHostSettings());
   }
 
   applyChanges(changes: readonly ChangeRecord[]): void {
     this.driver.input((now) => this.router.applyChanges(now, changes));
+    if (changes.some((c) => c.menu === 'ip settings' || c.menu === 'interface ethernet')) this.enqueue(() => this.applyHostSettings());
+  }
+
+  /**
+   * Adds the kernel's Ethernet-like links (physical, veth, bridge...) that `/interface ethernet`
+   * does not list yet, as RouterOS lists its ports. Returns the changes for the caller to persist.
+   */
+  async discoverInterfaces(): Promise<ChangeRecord[]> {
+    const changes: ChangeRecord[] = [];
+    let links: Awaited<ReturnType<IpRoute2['listLinks']>>;
+    try {
+      links = await this.ip.listLinks();
+    } catch {
+      return changes;
+    }
+    const ours = new Set(this.store.items('interface l2tp-client').map((i) => i.values['name']));
+    for (const l of links) {
+      if (l.linkType !== 'ether' || ours.has(l.name) || this.store.findByName('interface ethernet', l.name)) continue;
+      const r = this.store.add('interface ethernet', { name: l.name });
+      if (!('code' in r)) changes.push(...r.changes);
+    }
+    return changes;
+  }
+
+  /** `/ip settings ip-forward` and `/interface ethernet arp=` into the kernel. */
+  private async applyHostSettings(): Promise<void> {
+    const forward = this.store.settings('ip settings')['ip-forward'] !== 'no';
+    await writeFile('/proc/sys/net/ipv4/ip_forward', forward ? '1\n' : '0\n').catch((err: unknown) =>
+      this.opts.logger.log(['system', 'warning'], `cannot set ip-forward: ${err instanceof Error ? err.message : String(err)}`),
+    );
+    for (const item of this.store.items('interface ethernet')) {
+      const name = item.values['name'];
+      if (!name) continue;
+      const proxy = item.values['arp'] === 'proxy-arp';
+      await this.ip.setProxyArp(name, proxy).catch(() => undefined);
+    }
   }
 
   /** StopCCN to every peer, wait (bounded) for the acks, remove interfaces and routes, close sockets. */

@@ -210,4 +210,17 @@ describe('router: RouterOS configuration drives the L2TP/PPP service', () => {
     assert.equal(readdress.local, '172.16.1.2');
     assert.equal(home.router.monitor('interface l2tp-client', clientId)?.['status'], 'connected');
   });
+
+  it('authenticates the tunnel with /ppp l2tp-secret on both sides; a mismatch refuses it', () => {
+    for (const [officeSecret, homeSecret, ok] of [['s3', 's3', true], ['s3', 'other', false]] as const) {
+      const { net, office, home, clientId } = setup();
+      office.change(0, (s) => s.add('ppp l2tp-secret', { address: '192.168.80.0/24', secret: officeSecret }));
+      home.change(0, (s) => s.add('ppp l2tp-secret', { address: `${OFFICE.ip}/32`, secret: homeSecret }));
+      // re-dial with the secrets in place
+      home.change(0, (s) => s.set('interface l2tp-client', [clientId], { comment: 'x' }));
+      const r = runNetwork(net, [office, home], { timeLimit: 20_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+      assert.equal(r.reason === 'until', ok, `${officeSecret}/${homeSecret}`);
+      if (!ok) assert.ok(home.log.has(/tunnel authentication failed|not authorized/) || office.log.has(/tunnel authentication failed/));
+    }
+  });
 });

@@ -159,7 +159,7 @@ export class L2tpRouter implements RuntimeProvider {
     private readonly store: ConfigStore,
     private readonly deps: { random: Random; logger: Logger },
   ) {
-    this.service = new PppOverL2tp({ acceptTunnels: false, hostName: this.identity() }, undefined, deps);
+    this.service = new PppOverL2tp({ acceptTunnels: false, hostName: this.identity(), secretFor: (peer) => this.tunnelSecretFor(peer) }, undefined, deps);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -761,6 +761,24 @@ export class L2tpRouter implements RuntimeProvider {
     };
   }
 
+  /** `/ppp l2tp-secret`: the longest prefix that contains the peer's address wins. */
+  private tunnelSecretFor(peer: Address): Uint8Array | undefined {
+    const ip = ipv4ToNumber(peer.ip);
+    if (ip === undefined) return undefined;
+    let best: { len: number; secret: string } | undefined;
+    for (const item of this.store.items('ppp l2tp-secret')) {
+      const [net, lenText] = (item.values['address'] ?? '0.0.0.0/0').split('/');
+      const base = ipv4ToNumber(net ?? '');
+      const len = Number(lenText ?? 32);
+      if (base === undefined || !(len >= 0 && len <= 32)) continue;
+      const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
+      if (((ip & mask) >>> 0) !== ((base & mask) >>> 0)) continue;
+      const secret = item.values['secret'] ?? '';
+      if (secret !== '' && (!best || len > best.len)) best = { len, secret };
+    }
+    return best ? new TextEncoder().encode(best.secret) : undefined;
+  }
+
   private identity(): string {
     return this.store.settings('system identity')['name'] ?? 'MikroTik';
   }
@@ -779,6 +797,14 @@ export function parseSecretRoutes(s: string | undefined): RouteSpec[] {
 
 function splitList(s: string | undefined): string[] {
   return (s ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+}
+
+function ipv4ToNumber(s: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  if (!m) return undefined;
+  const parts = m.slice(1).map(Number);
+  if (parts.some((p) => p > 255)) return undefined;
+  return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }
 
 function isIpv4(s: string): boolean {

@@ -128,3 +128,63 @@ systemTest('dial-on-demand: the placeholder route brings the link up on the firs
   await client.waitForMessage(ev('exit'), 'client exit', 8_000);
   await server.waitForMessage(ev('exit'), 'server exit', 8_000);
 }, { timeoutMs: 120_000 });
+
+systemTest('remote office (seed manual): the laptop reaches an office LAN host through proxy-ARP', async (lab) => {
+  const laptop = await lab.netns('rol');
+  const office = await lab.netns('roo');
+  const host = await lab.netns('roh');
+  await lab.veth(laptop, office, { aAddr: '192.168.82.50/24', bAddr: '192.168.82.1/24', bName: 'ether1' });
+  await lab.veth(office, host, { aAddr: '10.1.101.1/24', bAddr: '10.1.101.10/24', aName: 'ether2' });
+  await host.exec(['ip', 'route', 'add', 'default', 'via', '10.1.101.1']);
+  const server = office.spawnNode(DRIVER, [
+    [
+      '/ppp secret add name=Laptop service=l2tp password=123 local-address=10.1.101.1 remote-address=10.1.101.100',
+      '/interface l2tp-server server set enabled=yes',
+      '/interface ethernet set ether2 arp=proxy-arp',
+    ].join('\n'),
+  ]);
+  await server.waitForMessage(ev('ready'), 'office ready', 10_000);
+  assert.equal((await office.exec(['cat', '/proc/sys/net/ipv4/conf/ether2/proxy_arp'])).stdout.trim(), '1');
+  const client = laptop.spawnNode(DRIVER, [
+    ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.82.1 user=Laptop password=123 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1'].join('\n'),
+  ]);
+  await client.waitForMessage(ev('ready'), 'laptop ready', 10_000);
+  await waitFor('laptop connected', 20_000, async () => (await command(client, '/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+  assert.ok(await ping(laptop, '10.1.101.10'), 'the laptop reaches the office LAN host');
+  // The LAN host sees the laptop as a neighbour on its own LAN (answered by the router's proxy ARP).
+  assert.match((await host.exec(['ip', 'neigh', 'show', '10.1.101.100'])).stdout, /10\.1\.101\.100 dev/);
+  client.writeLine('/quit');
+  server.writeLine('/quit');
+  await client.waitForMessage(ev('exit'), 'client exit', 8_000);
+  await server.waitForMessage(ev('exit'), 'server exit', 8_000);
+}, { timeoutMs: 120_000 });
+
+systemTest('site-to-site (seed manual): two LANs routed through the tunnel with routes= and a static route', async (lab) => {
+  const lanHost = await lab.netns('ssl');
+  const office = await lab.netns('sso');
+  const home = await lab.netns('ssh');
+  await lab.veth(lanHost, office, { aAddr: '10.1.101.10/24', bAddr: '10.1.101.1/24' });
+  await lanHost.exec(['ip', 'route', 'add', 'default', 'via', '10.1.101.1']);
+  await lab.veth(office, home, { aAddr: '192.168.83.1/24', bAddr: '192.168.83.50/24' });
+  // The home LAN: an address on the home router's loopback stands for it.
+  await home.exec(['ip', 'addr', 'add', '10.1.202.1/24', 'dev', 'lo']);
+  const server = office.spawnNode(DRIVER, [
+    [
+      '/ppp secret add name=Home service=l2tp password=123 local-address=172.16.1.1 remote-address=172.16.1.2 routes="10.1.202.0/24 172.16.1.2 1"',
+      '/interface l2tp-server server set enabled=yes',
+    ].join('\n'),
+  ]);
+  await server.waitForMessage(ev('ready'), 'office ready', 10_000);
+  const client = home.spawnNode(DRIVER, [
+    ['/interface l2tp-client add user=Home password=123 connect-to=192.168.83.1 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1'].join('\n'),
+  ]);
+  await client.waitForMessage(ev('ready'), 'home ready', 10_000);
+  await waitFor('home connected', 20_000, async () => (await command(client, '/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+  assert.ok(await ping(lanHost, '10.1.202.1'), 'office LAN host reaches the home LAN');
+  const r = await home.exec(['ping', '-c', '3', '-i', '0.2', '-W', '2', '-I', '10.1.202.1', '10.1.101.10'], { check: false, timeoutMs: 10_000 });
+  assert.equal(r.code, 0, 'home LAN reaches the office LAN host');
+  client.writeLine('/quit');
+  server.writeLine('/quit');
+  await client.waitForMessage(ev('exit'), 'client exit', 8_000);
+  await server.waitForMessage(ev('exit'), 'server exit', 8_000);
+}, { timeoutMs: 120_000 });

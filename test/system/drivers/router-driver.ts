@@ -33,6 +33,8 @@ function run(text: string): void {
   out({ ev: 'reply', lines: r.lines, ...(r.error ? { error: r.error.message } : {}) });
 }
 
+const discovered = await net.discoverInterfaces();
+void discovered;
 run(process.argv[2] ?? '');
 out({ ev: 'ready' });
 
