@@ -425,9 +425,8 @@ export class Tunnel {
   }
 
   private onIcrp(now: Instant, msg: ControlMessage): void {
-    const s = this.sessions.get(msg.sessionId);
-    if (!s) return this.unknownSession(msg);
-    if (s.role !== 'lac' || s.direction !== 'incoming' || s.state !== 'wait-reply') return this.sessionFsmError(now, s, 'ICRP');
+    const s = this.expectSession(now, msg, 'ICRP', 'lac', 'incoming', 'wait-reply');
+    if (!s) return;
     const id = msg.avps.assignedSessionId;
     if (id === undefined || id === 0) return this.sessionFsmError(now, s, 'ICRP without Assigned Session ID');
     s.peerId = id;
@@ -440,9 +439,8 @@ export class Tunnel {
   }
 
   private onIccn(now: Instant, msg: ControlMessage): void {
-    const s = this.sessions.get(msg.sessionId);
-    if (!s) return this.unknownSession(msg);
-    if (s.role !== 'lns' || s.direction !== 'incoming' || s.state !== 'wait-connect') return this.sessionFsmError(now, s, 'ICCN');
+    const s = this.expectSession(now, msg, 'ICCN', 'lns', 'incoming', 'wait-connect');
+    if (!s) return;
     s.call = callInfo(msg.avps, s.call);
     this.sessionUp(now, s, 'ICCN received');
   }
@@ -465,9 +463,8 @@ export class Tunnel {
   }
 
   private onOcrp(now: Instant, msg: ControlMessage): void {
-    const s = this.sessions.get(msg.sessionId);
-    if (!s) return this.unknownSession(msg);
-    if (s.direction !== 'outgoing' || s.role !== 'lns' || s.state !== 'wait-reply') return this.sessionFsmError(now, s, 'OCRP');
+    const s = this.expectSession(now, msg, 'OCRP', 'lns', 'outgoing', 'wait-reply');
+    if (!s) return;
     const id = msg.avps.assignedSessionId;
     if (id === undefined || id === 0) return this.sessionFsmError(now, s, 'OCRP without Assigned Session ID');
     s.peerId = id;
@@ -475,9 +472,8 @@ export class Tunnel {
   }
 
   private onOccn(now: Instant, msg: ControlMessage): void {
-    const s = this.sessions.get(msg.sessionId);
-    if (!s) return this.unknownSession(msg);
-    if (s.direction !== 'outgoing' || s.role !== 'lns' || s.state !== 'wait-connect') return this.sessionFsmError(now, s, 'OCCN');
+    const s = this.expectSession(now, msg, 'OCCN', 'lns', 'outgoing', 'wait-connect');
+    if (!s) return;
     s.call = callInfo(msg.avps, s.call);
     this.sessionUp(now, s, 'OCCN received');
   }
@@ -543,6 +539,20 @@ export class Tunnel {
   private sessionFsmError(now: Instant, s: Session, what: string): void {
     const why = `unexpected ${what} in session state ${s.state}`;
     this.closeSession(now, s, { result: CdnResult.GeneralError, error: GeneralError.NoError, message: why }, 'protocol-error', why);
+  }
+
+  /** The session a reply is for, if it exists and is in the state that expects that reply. */
+  private expectSession(now: Instant, msg: ControlMessage, what: string, role: TunnelRole, direction: CallDirection, state: Session['state']): Session | undefined {
+    const s = this.sessions.get(msg.sessionId);
+    if (!s) {
+      this.unknownSession(msg);
+      return undefined;
+    }
+    if (s.role !== role || s.direction !== direction || s.state !== state) {
+      this.sessionFsmError(now, s, what);
+      return undefined;
+    }
+    return s;
   }
 
   private unknownSession(msg: ControlMessage): void {
