@@ -17,23 +17,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Logger } from '../core/log.js';
-import type { Instant } from '../core/time.js';
 import type { ChangeRecord, ConfigStore } from '../config/store.js';
-import { MAIN_SOCKET, type SocketKey, type Transmit } from '../l2tp/types.js';
+import { MAIN_SOCKET } from '../l2tp/types.js';
 import { EngineDriver } from '../platform/driver.js';
 import { IpRoute2 } from '../platform/netlink-or-ip.js';
 import { cryptoRandom } from '../platform/random.js';
 import { openTun, type TunDevice } from '../platform/tun.js';
-import { UdpPort } from '../platform/udp.js';
 import { L2tpRouter, type RouteSpec, type RouterCommand } from '../services/router.js';
 import type { SessionKey } from '../services/ppp-over-l2tp.js';
-
-interface SocketSlot {
-  port: UdpPort | undefined;
-  readonly pending: Transmit[];
-  closed: boolean;
-  readonly address: string;
-}
+import { SocketPool } from './sockets.js';
 
 interface InterfaceSlot {
   tun: TunDevice | undefined;
@@ -41,7 +33,6 @@ interface InterfaceSlot {
   closed: boolean;
 }
 
-const MAX_PENDING_PER_SOCKET = 256;
 const SHUTDOWN_WAIT_MS = 3000;
 
 export interface NetworkOptions {
@@ -57,7 +48,8 @@ export interface NetworkOptions {
 export class NetworkDriver {
   readonly router: L2tpRouter;
   readonly driver: EngineDriver;
-  private readonly sockets = new Map<SocketKey, SocketSlot>();
+  private readonly sockets: SocketPool;
+  private listenAddress = '0.0.0.0';
   private readonly interfaces = new Map<SessionKey, InterfaceSlot>();
   private readonly ip: IpRoute2;
   private readonly openTunFn: typeof openTun;
@@ -71,6 +63,11 @@ export class NetworkDriver {
     this.ip = opts.ip ?? new IpRoute2();
     this.openTunFn = opts.openTun ?? openTun;
     this.router = new L2tpRouter(store, { random: cryptoRandom, logger: opts.logger });
+    this.sockets = new SocketPool(
+      (key, from, bytes) => this.driver.input((now) => this.router.handleDatagram(now, from, bytes, key)),
+      (message) => opts.logger.log(['l2tp', 'error'], message),
+      () => this.listenAddress,
+    );
     this.router.wallClockOffsetMs = Date.now() - performance.now();
     this.router.ipSink = (key, _protocol, packet) => {
       const slot = this.interfaces.get(key);
@@ -139,28 +136,32 @@ export class NetworkDriver {
     this.driver.stop();
     for (const key of [...this.interfaces.keys()]) this.enqueue(() => this.interfaceDown(key, []));
     await this.chain;
-    await Promise.all([...this.sockets.values()].map((s) => (s.port ? s.port.close() : Promise.resolve())));
-    this.sockets.clear();
+    await this.sockets.closeAll();
   }
 
   private pump(): void {
-    for (let t = this.router.pollTransmit(); t; t = this.router.pollTransmit()) this.send(t);
+    for (let t = this.router.pollTransmit(); t; t = this.router.pollTransmit()) this.sockets.send(t);
     for (let c = this.router.pollCommand(); c; c = this.router.pollCommand()) this.execute(c);
   }
 
   private execute(c: RouterCommand): void {
     switch (c.type) {
-      case 'listen':
-        this.openSocket(MAIN_SOCKET, this.opts.listenAddress ?? c.address, c.port);
+      case 'listen': {
+        this.listenAddress = this.opts.listenAddress ?? c.address;
+        const address = this.listenAddress;
+        void this.sockets.open(MAIN_SOCKET, address, c.port, true).then((local) => {
+          if (local) this.opts.logger.log(['l2tp', 'info'], `listening on ${address}:${c.port}`);
+        });
         return;
+      }
       case 'unlisten':
-        this.closeSocket(MAIN_SOCKET);
+        this.sockets.close(MAIN_SOCKET);
         return;
       case 'open-socket':
-        this.openSocket(c.socket, c.address, 0);
+        void this.sockets.open(c.socket, c.address, 0);
         return;
       case 'close-socket':
-        this.closeSocket(c.socket);
+        this.sockets.close(c.socket);
         return;
       case 'interface-up':
         this.enqueue(() => this.interfaceUp(c));
@@ -235,45 +236,6 @@ export class NetworkDriver {
     }
     slot.tun?.close();
   }
-
-  private openSocket(key: SocketKey, address: string, port: number): void {
-    if (this.sockets.has(key)) return;
-    const slot: SocketSlot = { port: undefined, pending: [], closed: false, address };
-    this.sockets.set(key, slot);
-    UdpPort.open({ address, port, reuseAddr: key === MAIN_SOCKET }).then(
-      (p) => {
-        if (slot.closed) {
-          void p.close();
-          return;
-        }
-        slot.port = p;
-        p.onDatagram((from, bytes) => this.driver.input((now) => this.router.handleDatagram(now, from, bytes, key)));
-        for (const t of slot.pending.splice(0)) p.send(t.to, t.bytes);
-        if (key === MAIN_SOCKET) this.opts.logger.log(['l2tp', 'info'], `listening on ${address}:${port}`);
-      },
-      (err: unknown) => {
-        this.sockets.delete(key);
-        this.opts.logger.log(['l2tp', 'error'], `cannot open UDP ${address}:${port}: ${err instanceof Error ? err.message : String(err)}`);
-      },
-    );
-  }
-
-  private closeSocket(key: SocketKey): void {
-    const slot = this.sockets.get(key);
-    if (!slot) return;
-    slot.closed = true;
-    this.sockets.delete(key);
-    if (slot.port) void slot.port.close();
-  }
-
-  private send(t: Transmit): void {
-    // A server tunnel's own socket is opened on its first datagram (ephemeral port).
-    if (!this.sockets.has(t.via)) this.openSocket(t.via, this.sockets.get(MAIN_SOCKET)?.address ?? '0.0.0.0', 0);
-    const slot = this.sockets.get(t.via);
-    if (!slot) return;
-    if (slot.port) slot.port.send(t.to, t.bytes);
-    else if (slot.pending.length < MAX_PENDING_PER_SOCKET) slot.pending.push(t);
-  }
 }
 
 function routeArgs(op: 'replace' | 'del', r: RouteSpec, dev: string): string[] {
@@ -284,4 +246,4 @@ function routeArgs(op: 'replace' | 'del', r: RouteSpec, dev: string): string[] {
   return args;
 }
 
-export type { Instant };
+

@@ -1,16 +1,14 @@
 /**
  * Runs an I/O-free L2TP engine (or the PPP-over-L2TP service) on real UDP sockets and the real
- * clock: the main socket (UDP 1701 for a server, an ephemeral port for a client), plus one socket
- * per tunnel when the server answers from ephemeral ports (`socket-open` / `socket-close`).
- *
- * Datagrams to a socket that is still binding are queued and sent once it is bound, so the
- * engine can treat `socket-open` as synchronous.
+ * clock, for tools and tests that need the protocol stack without the router around it: a main
+ * socket (UDP 1701 for a server, an ephemeral port for a client) plus the per-tunnel sockets the
+ * engine asks for (see `SocketPool`).
  */
 import type { Instant } from '../core/time.js';
 import type { Address, SocketKey, Transmit } from '../l2tp/types.js';
 import { MAIN_SOCKET } from '../l2tp/types.js';
 import { EngineDriver } from '../platform/driver.js';
-import { UdpPort } from '../platform/udp.js';
+import { SocketPool } from './sockets.js';
 
 export interface UdpEngine {
   handleDatagram(now: Instant, from: Address, bytes: Uint8Array, via?: SocketKey): void;
@@ -28,39 +26,34 @@ export interface UdpHostOptions {
   readonly onError?: (err: unknown) => void;
 }
 
-interface SocketSlot {
-  port: UdpPort | undefined;
-  readonly pending: Transmit[];
-  closed: boolean;
-}
-
-const MAX_PENDING_PER_SOCKET = 256;
-
 export class UdpHost {
   readonly driver: EngineDriver;
-  private readonly sockets = new Map<SocketKey, SocketSlot>();
+  private readonly sockets: SocketPool;
 
   private constructor(
     private readonly engine: UdpEngine,
-    main: UdpPort,
     private readonly opts: UdpHostOptions,
+    readonly local: Address,
+    sockets: SocketPool,
   ) {
-    this.sockets.set(MAIN_SOCKET, { port: main, pending: [], closed: false });
+    this.sockets = sockets;
     this.driver = new EngineDriver(engine, {
       pump: (now) => this.pump(now),
       ...(opts.onError ? { onError: opts.onError } : {}),
     });
-    main.onDatagram((from, bytes) => this.driver.input((now) => engine.handleDatagram(now, from, bytes, MAIN_SOCKET)));
   }
 
   static async start(engine: UdpEngine, opts: UdpHostOptions): Promise<UdpHost> {
-    const main = await UdpPort.open({ address: opts.address, port: opts.port, reuseAddr: true });
-    return new UdpHost(engine, main, opts);
-  }
-
-  get local(): Address {
-    const s = this.sockets.get(MAIN_SOCKET);
-    return s!.port!.local;
+    let host: UdpHost | undefined;
+    const sockets = new SocketPool(
+      (key, from, bytes) => host?.driver.input((now) => engine.handleDatagram(now, from, bytes, key)),
+      (message) => opts.onError?.(new Error(message)),
+      () => opts.address,
+    );
+    const local = await sockets.open(MAIN_SOCKET, opts.address, opts.port, true);
+    if (!local) throw new Error(`cannot open UDP ${opts.address}:${opts.port}`);
+    host = new UdpHost(engine, opts, local, sockets);
+    return host;
   }
 
   /** Runs a command against the engine (e.g. `engine.connect(now, ...)`), then pumps. */
@@ -68,55 +61,19 @@ export class UdpHost {
     this.driver.input(fn);
   }
 
-  /** A socket for one tunnel on an ephemeral port (server answering from a new port). */
-  openSocket(key: SocketKey): void {
-    if (this.sockets.has(key)) return;
-    const slot: SocketSlot = { port: undefined, pending: [], closed: false };
-    this.sockets.set(key, slot);
-    const address = this.opts.address;
-    UdpPort.open({ address, port: 0 }).then(
-      (port) => {
-        if (slot.closed) {
-          void port.close();
-          return;
-        }
-        slot.port = port;
-        port.onDatagram((from, bytes) => this.driver.input((now) => this.engine.handleDatagram(now, from, bytes, key)));
-        for (const t of slot.pending.splice(0)) port.send(t.to, t.bytes);
-      },
-      (err: unknown) => this.opts.onError?.(err),
-    );
-  }
-
   closeSocket(key: SocketKey): void {
-    const slot = this.sockets.get(key);
-    if (!slot || key === MAIN_SOCKET) return;
-    slot.closed = true;
-    this.sockets.delete(key);
-    if (slot.port) void slot.port.close();
+    if (key !== MAIN_SOCKET) this.sockets.close(key);
   }
 
   async close(): Promise<void> {
     this.driver.stop();
-    const all = [...this.sockets.values()];
-    this.sockets.clear();
-    await Promise.all(all.map((s) => (s.port ? s.port.close() : Promise.resolve())));
+    await this.sockets.closeAll();
   }
 
   private pump(now: Instant): void {
-    for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) this.send(t);
+    for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) this.sockets.send(t);
     this.opts.onPump(now);
     // Events handled by the owner may have queued more (e.g. a reply to an auth check).
-    for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) this.send(t);
-  }
-
-  private send(t: Transmit): void {
-    // A tunnel socket is opened on its first datagram (the `socket-open` event may be drained
-    // after the transmits that need it).
-    if (!this.sockets.has(t.via)) this.openSocket(t.via);
-    const slot = this.sockets.get(t.via);
-    if (!slot) return;
-    if (slot.port) slot.port.send(t.to, t.bytes);
-    else if (slot.pending.length < MAX_PENDING_PER_SOCKET) slot.pending.push(t);
+    for (let t = this.engine.pollTransmit(); t; t = this.engine.pollTransmit()) this.sockets.send(t);
   }
 }
