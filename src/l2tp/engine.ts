@@ -22,10 +22,11 @@
  *
  * Data path: data messages are decoded with the zero-copy header view; the payload is a
  * subarray of the received datagram, handed to `dataSink` when one is given (no event object per
- * packet), else queued as a `session-data` event. Receiving data does not disturb the cached
- * next timeout.
+ * packet), else queued as a `session-data` event. Receiving data does not touch the deadlines
+ * (the HELLO timer re-arms itself lazily from the last receive time).
  */
 import { RateLimitedLog, type Logger } from '../core/log.js';
+import { DeadlineQueue } from '../core/deadlines.js';
 import { randomInt, type Random } from '../core/random.js';
 import type { Instant } from '../core/time.js';
 import { CdnResult, GeneralError, MessageType, StopCcnResult } from '../wire/l2tp/constants.js';
@@ -96,8 +97,8 @@ export class L2tpEngine {
   private eventHead = 0;
   private readonly badInput: RateLimitedLog;
   private readonly host: TunnelHost;
-  private nextTimeoutCache: Instant | undefined;
-  private timeoutDirty = true;
+  /** Each tunnel's next deadline: O(log n) updates, O(1) nextTimeout() with thousands of tunnels. */
+  private readonly deadlines = new DeadlineQueue<Tunnel>();
   private nextSocketKey = 1;
   /** Whether SCCRQs are answered; starts from the configuration, changed live by the server. */
   private acceptTunnels: boolean;
@@ -137,7 +138,6 @@ export class L2tpEngine {
       return;
     }
     this.stats.controlMessages++;
-    this.timeoutDirty = true;
     const tunnel = header.tunnelId === 0 ? undefined : this.tunnels.get(header.tunnelId);
     if (header.tunnelId !== 0 && !tunnel) {
       this.stats.unknownTunnel++;
@@ -155,7 +155,7 @@ export class L2tpEngine {
     const nr = header.nr ?? 0;
     if (tunnel) {
       tunnel.receiveControl(now, from, ns, nr, decoded);
-      tunnel.flush(now);
+      this.settle(now, tunnel);
       return;
     }
     // Tunnel ID 0: only an SCCRQ may open a tunnel.
@@ -175,7 +175,7 @@ export class L2tpEngine {
     if (existing) {
       // A retransmitted SCCRQ: the channel recognises the duplicate and re-acks it.
       existing.receiveControl(now, from, ns, nr, decoded);
-      existing.flush(now);
+      this.settle(now, existing);
       return;
     }
     if (!this.acceptTunnels || this.tunnels.size >= this.config.maxTunnels || assigned === 0) {
@@ -200,7 +200,7 @@ export class L2tpEngine {
     this.stats.tunnelsCreated++;
     this.deps.logger.log(['l2tp', 'info'], `tunnel ${id}: SCCRQ from ${addressKey(from)} (${msg.avps.hostName ?? '?'})`);
     t.receiveControl(now, from, ns, nr, decoded);
-    t.flush(now);
+    this.settle(now, t);
   }
 
   private handleData(
@@ -233,13 +233,18 @@ export class L2tpEngine {
 
   handleTimeout(now: Instant): void {
     this.now = now;
-    this.timeoutDirty = true;
-    for (const t of [...this.tunnels.values()]) {
-      const due = t.nextTimeout();
-      if (due === undefined || due > now) continue;
+    for (const t of this.deadlines.popDue(now)) {
+      if (this.tunnels.get(t.id) !== t) continue;
       t.handleTimeout(now);
-      t.flush(now);
+      this.settle(now, t);
     }
+  }
+
+  /** After anything happened to a tunnel: send what it queued, and file its next deadline. */
+  private settle(now: Instant, t: Tunnel): void {
+    t.flush(now);
+    if (this.tunnels.get(t.id) === t) this.deadlines.set(t, t.nextTimeout());
+    else this.deadlines.delete(t);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -253,25 +258,23 @@ export class L2tpEngine {
   /** LAC: open a control connection to an LNS. Returns our tunnel id. */
   connect(now: Instant, peer: Address, via: SocketKey = MAIN_SOCKET): number | undefined {
     this.now = now;
-    this.timeoutDirty = true;
     const id = this.allocateTunnelId();
     if (id === undefined) return undefined;
     const t = new Tunnel(id, 'lac', peer, via, this.host, now);
     this.tunnels.set(id, t);
     this.stats.tunnelsCreated++;
     t.startAsLac(now);
-    t.flush(now);
+    this.settle(now, t);
     return id;
   }
 
   /** LAC: place an incoming call in a tunnel (sent when the tunnel is up). Returns our session id. */
   openSession(now: Instant, tunnelId: number, opts: OpenSessionOptions = {}): number | undefined {
     this.now = now;
-    this.timeoutDirty = true;
     const t = this.tunnels.get(tunnelId);
     if (!t) return undefined;
     const s = t.openSession(now, opts);
-    t.flush(now);
+    this.settle(now, t);
     if (s) this.stats.sessionsCreated++;
     return s?.id;
   }
@@ -279,32 +282,29 @@ export class L2tpEngine {
   /** LNS: ask the LAC at the other end of a tunnel to place an outgoing call (OCRQ). */
   placeOutgoingCall(now: Instant, tunnelId: number, calledNumber: string): number | undefined {
     this.now = now;
-    this.timeoutDirty = true;
     const t = this.tunnels.get(tunnelId);
     if (!t) return undefined;
     const s = t.placeOutgoingCall(now, calledNumber);
-    t.flush(now);
+    this.settle(now, t);
     if (s) this.stats.sessionsCreated++;
     return s?.id;
   }
 
   closeSession(now: Instant, tunnelId: number, sessionId: number, result: ResultInfo = { result: CdnResult.AdminDisconnect }, why = 'closed locally'): void {
     this.now = now;
-    this.timeoutDirty = true;
     const t = this.tunnels.get(tunnelId);
     const s = t?.sessions.get(sessionId);
     if (!t || !s) return;
     t.closeSession(now, s, result, 'local-close', why);
-    t.flush(now);
+    this.settle(now, t);
   }
 
   closeTunnel(now: Instant, tunnelId: number, result: ResultInfo = { result: StopCcnResult.ClearConnection }, why = 'closed locally'): void {
     this.now = now;
-    this.timeoutDirty = true;
     const t = this.tunnels.get(tunnelId);
     if (!t) return;
     t.close(now, result, 'local-close', why);
-    t.flush(now);
+    this.settle(now, t);
   }
 
   /** Close every tunnel with StopCCN (daemon shutdown). */
@@ -372,16 +372,7 @@ export class L2tpEngine {
   }
 
   nextTimeout(): Instant | undefined {
-    if (this.timeoutDirty) {
-      let min: Instant | undefined;
-      for (const t of this.tunnels.values()) {
-        const due = t.nextTimeout();
-        if (due !== undefined && (min === undefined || due < min)) min = due;
-      }
-      this.nextTimeoutCache = min;
-      this.timeoutDirty = false;
-    }
-    return this.nextTimeoutCache;
+    return this.deadlines.peek();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -462,8 +453,8 @@ export class L2tpEngine {
       this.bySccrq.delete(key);
       this.sccrqKeyOf.delete(t);
     }
+    this.deadlines.delete(t);
     if (t.via !== MAIN_SOCKET && t.role === 'lns') this.events.push({ type: 'socket-close', socket: t.via });
-    this.timeoutDirty = true;
   }
 
   private bad(now: Instant, from: Address, message: string): void {

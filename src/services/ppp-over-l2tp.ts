@@ -16,6 +16,7 @@
 import type { Logger } from '../core/log.js';
 import { prefixLogger } from '../core/log.js';
 import type { Random } from '../core/random.js';
+import { DeadlineQueue } from '../core/deadlines.js';
 import { earliest, type Instant } from '../core/time.js';
 import type { AuthCheck, AuthMethod, AuthVerdict } from '../auth/types.js';
 import { L2tpEngine } from '../l2tp/engine.js';
@@ -93,6 +94,8 @@ export class PppOverL2tp {
   private eventHead = 0;
   /** Links touched since the last pump: only these are drained (no scan of every session). */
   private readonly dirty = new Set<LinkEntry>();
+  /** Each link's next deadline (keepalive, restart timers): no scan of every session per packet. */
+  private readonly deadlines = new DeadlineQueue<LinkEntry>();
 
   constructor(
     l2tpConfig: Partial<L2tpConfig>,
@@ -120,20 +123,16 @@ export class PppOverL2tp {
 
   handleTimeout(now: Instant): void {
     this.l2tp.handleTimeout(now);
-    for (const e of this.links.values()) {
-      const due = e.link.nextTimeout();
-      if (due !== undefined && due <= now) {
-        e.link.handleTimeout(now);
-        this.dirty.add(e);
-      }
+    for (const e of this.deadlines.popDue(now)) {
+      if (this.links.get(e.key) !== e) continue;
+      e.link.handleTimeout(now);
+      this.dirty.add(e);
     }
     this.pump(now);
   }
 
   nextTimeout(): Instant | undefined {
-    let t = this.l2tp.nextTimeout();
-    for (const e of this.links.values()) t = earliest(t, e.link.nextTimeout());
-    return t;
+    return earliest(this.l2tp.nextTimeout(), this.deadlines.peek());
   }
 
   pollTransmit(): Transmit | undefined {
@@ -235,6 +234,7 @@ export class PppOverL2tp {
             const e = this.links.get(key);
             if (e) {
               this.links.delete(key);
+              this.deadlines.delete(e);
               e.link.lowerDown(now);
               this.drainLink(now, e);
               // When PPP already knew why (the peer terminated LCP, authentication failed), that
@@ -263,7 +263,10 @@ export class PppOverL2tp {
       }
       const touched = [...this.dirty];
       this.dirty.clear();
-      for (const e of touched) if (this.drainLink(now, e)) moved = true;
+      for (const e of touched) {
+        if (this.drainLink(now, e)) moved = true;
+        this.deadlines.set(e, this.links.get(e.key) === e ? e.link.nextTimeout() : undefined);
+      }
       if (!moved) return;
     }
   }
