@@ -57,7 +57,9 @@ class Side implements SimNode {
         this.svc.completeAuth(now, ev.key, pw === undefined ? { ok: false, message: 'no such user' } : verifyWithPassword(ev.check, pw));
       }
       if (ev.type === 'need-addresses') {
-        this.svc.authorize(now, ev.key, { localAddress: '10.1.101.1', remoteAddress: `10.1.101.${this.nextHost++}`, dns: ['10.1.101.1'], wins: [] });
+        const n = this.nextHost++;
+        const remote = n < 250 ? `10.1.101.${n}` : `10.2.${Math.floor(n / 250)}.${(n % 250) + 2}`;
+        this.svc.authorize(now, ev.key, { localAddress: '10.1.101.1', remoteAddress: remote, dns: ['10.1.101.1'], wins: [] });
       }
     }
   }
@@ -148,5 +150,14 @@ describe('PPP over L2TP, our client against our server', () => {
     runNetwork(net, [client, server], { start: r.now, timeLimit: r.now + 30_000, until: () => client.of('session-down').length > 0 && server.of('session-down').length > 0 });
     assert.equal(server.of('session-down')[0]!.code, 'admin');
     assert.equal(client.of('session-down')[0]!.code, 'peer-terminated');
+  });
+
+  it('brings up 300 sessions (one tunnel each) against one server', () => {
+    const { net, client, server } = setup(['mschap2']);
+    for (let i = 0; i < 300; i++) client.svc.dial(i, dialOptions('alice', 'wonderland', ['mschap2']));
+    const r = runNetwork(net, [client, server], { timeLimit: 120_000, until: () => server.of('ipcp-up').length === 300 && client.of('ipcp-up').length === 300 });
+    assert.equal(r.reason, 'until');
+    assert.equal(new Set(client.of('ipcp-up').map((e) => e.local)).size, 300, 'every session has its own address');
+    assert.equal(server.svc.l2tp.tunnelCount, 300);
   });
 });
