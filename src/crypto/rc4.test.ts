@@ -118,3 +118,17 @@ test('property: chunked processing equals one-shot, and decrypt(encrypt(x)) = x'
     ),
   );
 });
+
+test('processRange: offsets, in place over a lower offset, same keystream as process; bad ranges throw', () => {
+  const key = fromHex('0102030405060708090a0b0c0d0e0f10');
+  const data = new Uint8Array(300).map((_, i) => (i * 7) & 0xff);
+  const expected = new Rc4(key).process(data);
+  const buf = new Uint8Array(310);
+  buf.set(data, 5);
+  const c = new Rc4(key);
+  c.processRange(buf, 5, 100, buf, 3);
+  c.processRange(buf, 105, 200, buf, 103);
+  assert.equal(hex(buf.subarray(3, 303)), hex(expected));
+  assert.throws(() => c.processRange(buf, 300, 20, buf, 0), RangeError);
+  assert.throws(() => c.processRange(buf, 0, 20, new Uint8Array(10), 0), RangeError);
+});

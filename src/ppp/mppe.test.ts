@@ -1,0 +1,331 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+
+import { fromHex, hex } from '../core/bytes.js';
+import { mppeChangeKey, mppeInitialSessionKey, mppeStartKeysV2, type MppeKeyBits } from '../crypto/mppe-keys.js';
+import {
+  MPPE_ENCRYPTED,
+  MPPE_FLUSHED,
+  MppeChannel,
+  MppeDecryptError,
+  MppeReceiver,
+  MppeSender,
+  mppeEncodingName,
+  mppeStartKeys,
+} from './mppe.js';
+
+// ---- an independent model, written from the RFC text only (not from mppe.ts) ------------------
+
+/** Textbook RC4 (KSA + PRGA), a second implementation to check the data path against. */
+class ModelRc4 {
+  private s: number[] = [];
+  private i = 0;
+  private j = 0;
+  constructor(key: Uint8Array) {
+    this.s = Array.from({ length: 256 }, (_, k) => k);
+    let j = 0;
+    for (let i = 0; i < 256; i++) {
+      j = (j + this.s[i]! + key[i % key.length]!) % 256;
+      [this.s[i], this.s[j]] = [this.s[j]!, this.s[i]!];
+    }
+  }
+  crypt(data: Uint8Array): Uint8Array {
+    const out = new Uint8Array(data.length);
+    for (let p = 0; p < data.length; p++) {
+      this.i = (this.i + 1) % 256;
+      this.j = (this.j + this.s[this.i]!) % 256;
+      [this.s[this.i], this.s[this.j]] = [this.s[this.j]!, this.s[this.i]!];
+      out[p] = data[p]! ^ this.s[(this.s[this.i]! + this.s[this.j]!) % 256]!;
+    }
+    return out;
+  }
+}
+
+function modelReduce(k: Uint8Array, bits: MppeKeyBits): Uint8Array {
+  const out = k.slice();
+  if (bits === 40) out.set([0xd1, 0x26, 0x9e]);
+  if (bits === 56) out[0] = 0xd1;
+  return out;
+}
+
+/** RFC 3078 7.3 GetNewKeyFromSHA + RC4(interim, interim) + reduce, with node's SHA-1. */
+function modelChangeKey(start: Uint8Array, current: Uint8Array, bits: MppeKeyBits): Uint8Array {
+  const len = bits === 128 ? 16 : 8;
+  const interim = createHash('sha1')
+    .update(start.subarray(0, len))
+    .update(new Uint8Array(40))
+    .update(current.subarray(0, len))
+    .update(new Uint8Array(40).fill(0xf2))
+    .digest()
+    .subarray(0, len);
+  return modelReduce(new ModelRc4(interim).crypt(interim), bits);
+}
+
+/** The sender as RFC 3078 describes it, packet by packet. */
+class ModelSender {
+  key: Uint8Array;
+  rc4: ModelRc4;
+  cc = 4095;
+  constructor(
+    private readonly start: Uint8Array,
+    private readonly bits: MppeKeyBits,
+    private readonly stateless: boolean,
+  ) {
+    this.key = mppeInitialSessionKey(start, bits);
+    this.rc4 = new ModelRc4(this.key);
+  }
+  packet(payload: Uint8Array, flush = false): Uint8Array {
+    this.cc = (this.cc + 1) % 4096;
+    const change = this.stateless || this.cc % 256 === 255 || flush;
+    if (change) {
+      this.key = modelChangeKey(this.start, this.key, this.bits);
+      this.rc4 = new ModelRc4(this.key);
+    }
+    const head = [(change ? 0x80 : 0) | 0x10 | (this.cc >> 8), this.cc & 0xff];
+    return Uint8Array.from([...head, ...this.rc4.crypt(payload)]);
+  }
+}
+
+// RFC 3079 section 3.5 inputs (MS-CHAPv2): PasswordHashHash and NT-Response of "User"/"clientPass".
+const NT_RESPONSE = fromHex('82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF');
+const PASSWORD_HASH_HASH = fromHex('41C00C584BD2D91C4017A2A12FA59F3F');
+const V2_INPUTS = { masterKeyInputs: { passwordHashHash: PASSWORD_HASH_HASH, ntResponse: NT_RESPONSE } };
+
+const IP_PAYLOAD = fromHex('0021' + '4500001c0001000040017cdd0a0000010a000002' + '0800f7ff00000000');
+
+function encryptOne(s: MppeSender, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(payload.length + 2);
+  const n = s.encrypt(payload, out);
+  assert.equal(n, out.length);
+  return out;
+}
+
+function decryptOne(r: MppeReceiver, frame: Uint8Array): Uint8Array | number {
+  const out = new Uint8Array(frame.length);
+  const n = r.decrypt(frame, out);
+  return n < 0 ? n : out.subarray(0, n);
+}
+
+// ---- known answers -----------------------------------------------------------------------------
+
+test('RFC 3079 3.5.3 keys through the channel: the first stateful packet is RC4(key0, payload)', () => {
+  const server = mppeStartKeys(V2_INPUTS, 128, 'server');
+  assert.ok(server);
+  assert.equal(hex(server.sendStartKey), '8b7cdc149b993a1ba118cb153f56dccb');
+  const ch = new MppeChannel({ bits: 128, stateless: false, ...server });
+  // RFC 3079 3.5.3: the initial 128-bit send session key.
+  assert.equal(hex(ch.sender.sessionKey), '405cb2247a7956e6e211007ae27b22d4');
+  const frame = encryptOne(ch.sender, IP_PAYLOAD);
+  assert.deepEqual([...frame.subarray(0, 2)], [MPPE_ENCRYPTED, 0x00], 'D set, A clear, coherency count 0');
+  const expected = new ModelRc4(fromHex('405cb2247a7956e6e211007ae27b22d4')).crypt(IP_PAYLOAD);
+  assert.equal(hex(frame.subarray(2)), hex(expected));
+  assert.notEqual(hex(frame.subarray(2)), hex(IP_PAYLOAD));
+});
+
+test('RFC 3079 3.5.1/3.5.2 (40/56-bit) keys: first stateless packet uses the first changed key, flushed', () => {
+  for (const [bits, key0] of [
+    [40, 'd1269ec49fa62e3e'],
+    [56, 'd15c00c49fa62e3e'],
+  ] as const) {
+    const server = mppeStartKeys(V2_INPUTS, bits, 'server');
+    assert.ok(server);
+    const s = new MppeSender(server.sendStartKey, bits, true);
+    assert.equal(hex(s.sessionKey), key0);
+    const frame = encryptOne(s, IP_PAYLOAD);
+    assert.deepEqual([...frame.subarray(0, 2)], [MPPE_FLUSHED | MPPE_ENCRYPTED, 0x00]);
+    const key1 = modelChangeKey(server.sendStartKey, fromHex(key0), bits);
+    assert.equal(hex(key1.subarray(0, bits === 40 ? 3 : 1)), bits === 40 ? 'd1269e' : 'd1');
+    assert.equal(hex(frame.subarray(2)), hex(new ModelRc4(key1).crypt(IP_PAYLOAD)));
+    assert.equal(hex(s.sessionKey), hex(key1));
+  }
+});
+
+test('the in-place key change equals mppeChangeKey of src/crypto for every key length', () => {
+  for (const bits of [40, 56, 128] as const) {
+    const start = mppeStartKeysV2(PASSWORD_HASH_HASH, NT_RESPONSE, bits, false).sendStartKey;
+    const s = new MppeSender(start, bits, true);
+    let k = mppeInitialSessionKey(start, bits);
+    for (let n = 0; n < 5; n++) {
+      encryptOne(s, IP_PAYLOAD);
+      k = mppeChangeKey(start, k, bits);
+      assert.equal(hex(s.sessionKey), hex(k));
+    }
+  }
+});
+
+test('stateful key change sequence across 256-packet flag boundaries and the 4096 wrap matches the model', () => {
+  const start = fromHex('8b7cdc149b993a1ba118cb153f56dccb');
+  const s = new MppeSender(start, 128, false);
+  const model = new ModelSender(start, 128, false);
+  const r = new MppeReceiver(start, 128, false);
+  for (let n = 0; n < 4096 + 300; n++) {
+    const payload = Uint8Array.of(0x00, 0x21, n & 0xff, (n >> 8) & 0xff, 7, 7, 7);
+    const frame = encryptOne(s, payload);
+    const cc = n % 4096;
+    assert.equal(((frame[0]! & 0x0f) << 8) | frame[1]!, cc);
+    assert.equal((frame[0]! & MPPE_FLUSHED) !== 0, cc % 256 === 255, `flushed only on flag packets (cc ${cc})`);
+    // Checking every packet against the slow model is costly; check the interesting ones.
+    const mf = model.packet(payload);
+    if (cc < 3 || cc % 256 >= 254 || cc % 256 <= 1 || n >= 4094) assert.equal(hex(frame), hex(mf), `packet ${n}`);
+    const back = decryptOne(r, frame);
+    assert.ok(back instanceof Uint8Array, `packet ${n} decrypts`);
+    assert.equal(hex(back), hex(payload));
+  }
+});
+
+test('stateless: receiver jumps keys forward over skipped counts, across the wrap, and drops late packets', () => {
+  const start = fromHex('0123456789abcdef0123456789abcdef');
+  for (const bits of [40, 56, 128] as const) {
+    const s = new MppeSender(start, bits, true);
+    const model = new ModelSender(start, bits, true);
+    const r = new MppeReceiver(start, bits, true);
+    let delivered = 0;
+    let last: Uint8Array | undefined;
+    for (let n = 0; n < 4096 + 50; n++) {
+      const payload = Uint8Array.of(0x00, 0x21, n & 0xff, n >> 8);
+      const frame = encryptOne(s, payload);
+      const mf = model.packet(payload);
+      if (n < 3) assert.equal(hex(frame), hex(mf));
+      assert.ok((frame[0]! & MPPE_FLUSHED) !== 0);
+      if (n % 7 !== 3) continue; // lose six of every seven
+      const back = decryptOne(r, frame);
+      assert.ok(back instanceof Uint8Array, `packet ${n}`);
+      assert.equal(hex(back), hex(payload));
+      delivered++;
+      if (last) assert.equal(decryptOne(r, last), MppeDecryptError.Late, 'an older packet is late');
+      assert.equal(decryptOne(r, frame), MppeDecryptError.Late, 'a repeat is late');
+      last = frame;
+    }
+    assert.ok(delivered > 580);
+  }
+});
+
+test('stateful: loss -> LostSync + Reset-Request; peer flush -> resynchronized, with and without missed flag packets', () => {
+  const start = fromHex('00112233445566778899aabbccddeeff');
+  for (const [lost, gaps] of [[[5], 1], [[250, 251, 252, 253, 254, 255, 256, 300], 2], [[10, 11], 1], [[4094, 4095, 4096, 4097], 1]] as const) {
+    // Packet indices are absolute; 4094..4097 straddle the coherency count wrap (4095 -> 0).
+    const total = lost[0] === 4094 ? 4200 : 1000;
+    const ch = { s: new MppeSender(start, 128, false), r: new MppeReceiver(start, 128, false) };
+    let resets = 0;
+    let n = 0;
+    let delivered = 0;
+    // Bounded: at most `total` packets per scenario.
+    for (; n < total; n++) {
+      const payload = Uint8Array.of(0x00, 0x21, n & 0xff);
+      const frame = encryptOne(ch.s, payload);
+      if ((lost as readonly number[]).includes(n)) continue;
+      const back = decryptOne(ch.r, frame);
+      if (typeof back === 'number') {
+        assert.ok(back === MppeDecryptError.LostSync || back === MppeDecryptError.Resynchronizing);
+        if (ch.r.resetRequest) {
+          assert.equal(back, MppeDecryptError.LostSync);
+          resets++;
+          ch.s.flush(); // the peer got our Reset-Request
+        }
+        continue;
+      }
+      assert.equal(hex(back), hex(payload));
+      delivered++;
+    }
+    assert.equal(resets, gaps, `one Reset-Request per gap for loss ${lost.join(',')}`);
+    assert.equal(ch.r.resynchronizing, false);
+    assert.ok(delivered >= total - lost.length - gaps, `only the packet after each gap is discarded (${delivered})`);
+  }
+});
+
+test('stateful: a gap that ends on a flag packet resynchronizes without a Reset-Request', () => {
+  const start = fromHex('00112233445566778899aabbccddeeff');
+  const s = new MppeSender(start, 56, false);
+  const r = new MppeReceiver(start, 56, false);
+  for (let n = 0; n < 600; n++) {
+    const payload = Uint8Array.of(0x00, 0x21, n & 0xff);
+    const frame = encryptOne(s, payload);
+    if (n >= 250 && n < 255) continue; // 255 is the flag packet
+    const back = decryptOne(r, frame);
+    assert.ok(back instanceof Uint8Array, `packet ${n}`);
+    assert.equal(hex(back), hex(payload));
+  }
+  assert.equal(r.stats.resyncs, 1);
+});
+
+test('stateful: markLost (garbage plaintext) asks for a reset and waits for a flush', () => {
+  const start = fromHex('00112233445566778899aabbccddeeff');
+  const s = new MppeSender(start, 128, false);
+  const r = new MppeReceiver(start, 128, false);
+  const p = Uint8Array.of(0x00, 0x21, 1);
+  assert.ok(decryptOne(r, encryptOne(s, p)) instanceof Uint8Array);
+  r.markLost();
+  assert.equal(r.resetRequest, true);
+  assert.equal(decryptOne(r, encryptOne(s, p)), MppeDecryptError.Resynchronizing);
+  s.flush();
+  assert.equal(hex(decryptOne(r, encryptOne(s, p)) as Uint8Array), hex(p));
+});
+
+test('malformed frames: too short, not encrypted, MPPC-compressed, stateless without A; decrypt never throws', () => {
+  const start = fromHex('00112233445566778899aabbccddeeff');
+  const r = new MppeReceiver(start, 128, true);
+  assert.equal(decryptOne(r, Uint8Array.of(0x90)), MppeDecryptError.TooShort);
+  assert.equal(decryptOne(r, Uint8Array.of(0x90, 0x00)), MppeDecryptError.TooShort);
+  assert.equal(decryptOne(r, Uint8Array.of(0x80, 0x00, 1, 2)), MppeDecryptError.NotEncrypted);
+  assert.equal(decryptOne(r, Uint8Array.of(0xb0, 0x00, 1, 2)), MppeDecryptError.Compressed);
+  assert.equal(decryptOne(r, Uint8Array.of(0x10, 0x00, 1, 2)), MppeDecryptError.NotFlushed);
+  assert.equal(r.decrypt(Uint8Array.of(0x90, 0x00, 1, 2), new Uint8Array(1)), MppeDecryptError.OutputTooSmall);
+  fc.assert(
+    fc.property(fc.boolean(), fc.uint8Array({ maxLength: 64 }), (stateless, bytes) => {
+      const rx = new MppeReceiver(start, 40, stateless);
+      const n = rx.decrypt(bytes, new Uint8Array(64));
+      return Number.isInteger(n) && n <= Math.max(0, bytes.length - 2);
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('encryptDatagram equals encrypt of protocol+data; decryption in place over the header', () => {
+  const start = fromHex('00112233445566778899aabbccddeeff');
+  const a = new MppeSender(start, 128, false);
+  const b = new MppeSender(start, 128, false);
+  const data = IP_PAYLOAD.subarray(2);
+  const out1 = new Uint8Array(100);
+  const n1 = a.encryptDatagram(0x0021, data, out1, 10);
+  const out2 = encryptOne(b, IP_PAYLOAD);
+  assert.equal(hex(out1.subarray(10, 10 + n1)), hex(out2));
+  const r = new MppeReceiver(start, 128, false);
+  const buf = out2.slice();
+  const n = r.decrypt(buf, buf, 0);
+  assert.equal(hex(buf.subarray(0, n)), hex(IP_PAYLOAD));
+  assert.throws(() => a.encrypt(IP_PAYLOAD, new Uint8Array(5)), RangeError);
+});
+
+test('start keys: MS-CHAPv2 asymmetric by role, RADIUS keys as given, MS-CHAPv1 symmetric; channels interoperate', () => {
+  for (const bits of [40, 56, 128] as const) {
+    const s = mppeStartKeys(V2_INPUTS, bits, 'server');
+    const c = mppeStartKeys(V2_INPUTS, bits, 'client');
+    assert.ok(s && c);
+    assert.equal(hex(s.sendStartKey), hex(c.receiveStartKey));
+    assert.equal(hex(s.receiveStartKey), hex(c.sendStartKey));
+    // RADIUS MS-MPPE-Send-Key/Recv-Key carry the server's 16-octet start keys.
+    const full = mppeStartKeys(V2_INPUTS, 128, 'server')!;
+    const radius = mppeStartKeys({ sendKey: full.sendStartKey, recvKey: full.receiveStartKey }, bits, 'server');
+    assert.equal(hex(radius!.sendStartKey), hex(s.sendStartKey));
+    for (const stateless of [true, false]) {
+      const server = new MppeChannel({ bits, stateless, ...radius! });
+      const client = new MppeChannel({ bits, stateless, ...c });
+      assert.equal(server.encoding, mppeEncodingName(bits, stateless));
+      for (let n = 0; n < 3; n++) {
+        const f1 = encryptOne(server.sender, IP_PAYLOAD);
+        assert.equal(hex(decryptOne(client.receiver, f1) as Uint8Array), hex(IP_PAYLOAD));
+        const f2 = encryptOne(client.sender, IP_PAYLOAD);
+        assert.equal(hex(decryptOne(server.receiver, f2) as Uint8Array), hex(IP_PAYLOAD));
+      }
+    }
+  }
+  const v1 = { masterKeyInputs: { passwordHashHash: PASSWORD_HASH_HASH, ntResponse: NT_RESPONSE, challenge: fromHex('102db5df085d3041') } };
+  const k1 = mppeStartKeys(v1, 128, 'server')!;
+  // RFC 3079 2.5.3 start key for these inputs.
+  assert.equal(hex(k1.sendStartKey), 'a8947850cfc0acc1d1789fb62ddcddb0');
+  assert.equal(hex(k1.receiveStartKey), hex(k1.sendStartKey));
+  assert.equal(mppeStartKeys({ sendKey: new Uint8Array(4), recvKey: new Uint8Array(4) }, 128, 'server'), undefined);
+  assert.equal(mppeStartKeys({ masterKeyInputs: { passwordHashHash: new Uint8Array(3), ntResponse: NT_RESPONSE } }, 128, 'server'), undefined);
+});
