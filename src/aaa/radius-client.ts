@@ -333,10 +333,16 @@ export class RadiusClient {
     return token;
   }
 
-  /** Forgets a request (the session went away); a late reply is then dropped as unknown. */
+  /**
+   * Forgets a request (the session went away, or accounting dropped the record); its datagrams not
+   * yet polled are withdrawn and a late reply is dropped as unknown.
+   */
   cancel(token: number): void {
     const r = this.requests.get(token);
     if (!r) return;
+    const bytes = r.inFlight?.bytes;
+    // Not sent yet either: a datagram still waiting in pollTransmit() is withdrawn too.
+    if (bytes) for (let i = this.transmits.length - 1; i >= 0; i--) if (this.transmits[i]!.bytes === bytes) this.transmits.splice(i, 1);
     this.releaseWire(r);
     this.requests.delete(token);
     const i = this.backlog.indexOf(r);
