@@ -17,10 +17,23 @@
  * - Server: after authentication it emits `need-addresses` and waits for `authorize()`; NCP
  *   packets that arrive meanwhile are held (the latest per protocol) and replayed when the NCP
  *   starts, so RouterOS/Windows clients that pipeline IPCP right after Success do not wait 3 s.
- * - Unknown protocols (CCP, BCP, IPV6CP when IPv6 is off, ...) get LCP Protocol-Reject in the
- *   LCP Opened state ("Protocol-Reject packets can only be sent in the LCP Opened state",
- *   RFC 1661 section 5.7); a received Protocol-Reject of an NCP is that NCP's RXJ- (SoftEther
- *   Protocol-Rejects CCP). A CCP negotiator will plug in as one more entry of the NCP table.
+ * - Unknown protocols (BCP, IPV6CP when IPv6 is off, CCP without `encryption` config, ...) get
+ *   LCP Protocol-Reject in the LCP Opened state ("Protocol-Reject packets can only be sent in the
+ *   LCP Opened state", RFC 1661 section 5.7); a received Protocol-Reject of an NCP is that NCP's
+ *   RXJ- (SoftEther Protocol-Rejects CCP).
+ * - Encryption (config `encryption`, RouterOS `use-encryption`): CCP (RFC 1962, src/ppp/ccp/) is
+ *   one more entry of the NCP table, started with IPCP (RouterOS pipelines both). When it opens
+ *   with MPPE agreed (RFC 3078), every IPv4/IPv6 datagram we send is encrypted by the MppeChannel
+ *   (src/ppp/mppe.ts) and sent as protocol 0x00FD; received 0x00FD frames are decrypted in place
+ *   (handleFrame may overwrite the frame's octets) and dispatched by their inner protocol.
+ *   Unencrypted IP is then discarded both ways ("packets must not be sent unencrypted once MPPE is
+ *   negotiated"). CCP Reset-Request (14) flushes our sender and is answered by Reset-Ack (15); a
+ *   stateful receiver that lost sync sends Reset-Request, repeated at most once per Restart
+ *   interval while it waits. With `use: 'required'` IP is held (not sent, and 'ipcp-up' not
+ *   emitted) until MPPE is up, and the link goes down with code 'negotiation-failed' and a reason
+ *   starting "encryption required but not negotiated" when authentication gave no keys, CCP
+ *   finishes (peer Reject or Protocol-Reject, timeout) or opens without MPPE. With 'no' CCP still
+ *   runs but Configure-Rejects MPPE, so CCP opens empty and IPCP is never disturbed.
  * - Keepalive as RouterOS: after `keepaliveTimeoutS` seconds without any received frame, an
  *   Echo-Request every second; each unanswered one logs "LCP missed echo reply"; after five the
  *   link closes with code 'keepalive' (one Terminate-Request as a courtesy, then down at once).
@@ -48,8 +61,11 @@ import { formatIpv4, freshIpcpNegotiated, isZeroAddress, parseIpv4, type IpcpAss
 import { createIpv6cpNegotiator, type Ipv6cpNegotiated } from './ipv6cp/ipv6cp.js';
 import { createLcpNegotiator, echoData, echoMagic, protocolRejectData, rejectedProtocol } from './lcp/lcp.js';
 import { freshNegotiated, type LcpNegotiated, type LcpSettings } from './lcp/types.js';
+import { ccpSettings, createCcpNegotiator, formatMppeBits, freshCcpNegotiated, mppeAgreement, type CcpNegotiated, type CcpSettings, type MppePolicy } from './ccp/ccp.js';
+import { MppeChannel, mppeDecryptErrorName, mppeStartKeys } from './mppe.js';
 
 export type { AuthCheck, AuthMethod, AuthVerdict } from '../auth/types.js';
+export type { MppePolicy, UseEncryption } from './ccp/types.js';
 
 export type PppRole = 'server' | 'client';
 export type PppPhase = 'dead' | 'establish' | 'authenticate' | 'network' | 'terminate';
@@ -75,6 +91,8 @@ export interface PppLinkConfig {
   maxFailure?: number;
   /** Our host name for CHAP (RouterOS: the identity). */
   name?: string;
+  /** CCP/MPPE policy (RouterOS use-encryption). Absent: CCP is Protocol-Rejected, as before. */
+  encryption?: MppePolicy;
 }
 
 export interface PppAddressAssignment {
@@ -122,6 +140,10 @@ export interface PppLinkState {
   readonly lcp: FsmState;
   readonly ipcp: FsmState;
   readonly ipv6cp: FsmState | undefined;
+  /** Undefined when encryption is not configured (CCP is Protocol-Rejected). */
+  readonly ccp: FsmState | undefined;
+  /** RouterOS `encoding`: "MPPE128 stateless", "MPPE40 stateful", ... or '' without MPPE. */
+  readonly encoding: string;
   readonly negotiated: {
     mru: number;
     peerMru: number;
@@ -148,6 +170,14 @@ interface NcpEntry {
 
 type KeepaliveTimer = 'idle' | 'echo';
 
+/** Reason prefix of a link that went down because MPPE could not be agreed under 'required'. */
+export const ENCRYPTION_REQUIRED_REASON = 'encryption required but not negotiated';
+/** RFC 3078 section 3 / RFC 1962: only PPP protocols 0x0021..0x00FA travel inside MPPE. */
+const MPPE_MIN_PROTOCOL = 0x0021;
+const MPPE_MAX_PROTOCOL = 0x00fa;
+/** FF 03 00 FD: Address, Control and Protocol of an MPPE frame. */
+const MPPE_FRAME_PREFIX = 4;
+
 export class PppLink {
   private phase: PppPhase = 'dead';
   private readonly tx: Uint8Array[] = [];
@@ -156,6 +186,15 @@ export class PppLink {
   private readonly lcp: Fsm;
   private readonly ipcp: Fsm;
   private readonly ipv6cp: Fsm | undefined;
+  private readonly ccp: Fsm | undefined;
+  private readonly ccpSettings: CcpSettings | undefined;
+  private readonly ccpNegotiated: CcpNegotiated = freshCcpNegotiated();
+  /** Set while CCP is Opened with MPPE agreed. */
+  private mppe: MppeChannel | undefined;
+  /** 'required': IPCP opened before MPPE; 'ipcp-up' waits for it. */
+  private ipcpUpPending = false;
+  private lastResetRequestAt: Instant | undefined;
+  private ccpResetId = 0;
   private readonly ncps = new Map<number, NcpEntry>();
   private readonly ipcpSettings: IpcpSettings;
   private readonly ipcpNegotiated = freshIpcpNegotiated();
@@ -228,6 +267,19 @@ export class PppLink {
       );
       this.ncps.set(PppProtocol.IPV6CP, { protocol: PppProtocol.IPV6CP, fsm: this.ipv6cp, held: undefined, started: false });
     }
+    if (config.encryption) {
+      this.ccpSettings = ccpSettings(config.encryption);
+      this.ccp = new Fsm(
+        'CCP',
+        this.ccpHost(),
+        createCcpNegotiator(this.ccpSettings, this.ccpNegotiated),
+        (p) => this.sendProtocol(PppProtocol.CCP, p),
+        log,
+        fsmOptions,
+        firstId(),
+      );
+      this.ncps.set(PppProtocol.CCP, { protocol: PppProtocol.CCP, fsm: this.ccp, held: undefined, started: false });
+    }
   }
 
   get state(): PppLinkState {
@@ -237,6 +289,8 @@ export class PppLink {
       lcp: this.lcp.state,
       ipcp: this.ipcp.state,
       ipv6cp: this.ipv6cp?.state,
+      ccp: this.ccp?.state,
+      encoding: this.mppe?.encoding ?? '',
       negotiated: {
         mru: n.mru,
         peerMru: n.peerMru,
@@ -286,11 +340,17 @@ export class PppLink {
         this.receiveAuth(now, protocol, information);
         break;
       case PppProtocol.IPV4:
+        if (this.plaintextRefused()) break;
         if (this.ipcp.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: 'ipv4', packet: information });
         break;
       case PppProtocol.IPV6:
+        if (this.plaintextRefused()) break;
         if (this.ipv6cp?.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: 'ipv6', packet: information });
         else if (!this.ipv6cp) this.protocolReject(protocol, information);
+        break;
+      case PppProtocol.COMPRESSED_DATAGRAM:
+        if (this.ccp) this.receiveEncrypted(now, information);
+        else this.protocolReject(protocol, information);
         break;
       default: {
         const ncp = this.ncps.get(protocol);
@@ -344,7 +404,22 @@ export class PppLink {
   sendIp(packet: Uint8Array, protocol: 'ipv4' | 'ipv6'): void {
     if (this.finished) return;
     if (protocol === 'ipv4' ? this.ipcp.state !== 'Opened' : this.ipv6cp?.state !== 'Opened') return;
-    this.tx.push(encodeFrame(protocol === 'ipv4' ? PppProtocol.IPV4 : PppProtocol.IPV6, packet));
+    const proto = protocol === 'ipv4' ? PppProtocol.IPV4 : PppProtocol.IPV6;
+    const ch = this.mppe;
+    if (ch) {
+      // One allocation: the frame itself; the channel writes header and ciphertext into it.
+      const frame = new Uint8Array(MPPE_FRAME_PREFIX + 2 + 2 + packet.length);
+      frame[0] = 0xff;
+      frame[1] = 0x03;
+      frame[2] = PppProtocol.COMPRESSED_DATAGRAM >>> 8;
+      frame[3] = PppProtocol.COMPRESSED_DATAGRAM & 0xff;
+      ch.encryptDatagram(proto, packet, frame, MPPE_FRAME_PREFIX);
+      this.tx.push(frame);
+      return;
+    }
+    // 'required': hold IP (drop it) until MPPE is up.
+    if (this.config.encryption?.use === 'required') return;
+    this.tx.push(encodeFrame(proto, packet));
   }
 
   handleTimeout(now: Instant): void {
@@ -543,6 +618,15 @@ export class PppLink {
   private enterNetwork(now: Instant, user: string): void {
     this.authUser = user;
     this.setPhase('network');
+    const cs = this.ccpSettings;
+    if (cs) {
+      const v = this.authVerdict;
+      cs.keysAvailable = v !== undefined && v.ok && v.mppe !== undefined;
+      if (cs.use === 'required' && !cs.keysAvailable) {
+        this.terminate(now, 'negotiation-failed', `${ENCRYPTION_REQUIRED_REASON}: authentication gave no MPPE keys`);
+        return;
+      }
+    }
     if (this.config.role === 'server') this.events.push({ type: 'need-addresses', user });
     else this.startNcps(now);
   }
@@ -585,6 +669,12 @@ export class PppLink {
   }
 
   private ipcpUp(): void {
+    if (this.config.encryption?.use === 'required' && !this.mppe) {
+      // Data must not flow before MPPE; tell the service about IPCP once CCP has opened.
+      this.ipcpUpPending = true;
+      return;
+    }
+    this.ipcpUpPending = false;
     const n = this.ipcpNegotiated;
     const server = this.config.role === 'server';
     const local = server ? (this.ipcpSettings.assignment?.localAddress ?? n.local) : n.local;
@@ -598,6 +688,124 @@ export class PppLink {
     const n = this.ipv6cpNegotiated;
     if (!n.localId || !n.remoteId) return;
     this.events.push({ type: 'ipv6cp-up', localId: n.localId, remoteId: n.remoteId });
+  }
+
+  // ---- CCP and MPPE --------------------------------------------------------------------------
+
+  private ccpHost(): FsmHost {
+    return {
+      thisLayerUp: (now) => this.ccpUp(now),
+      thisLayerDown: () => {
+        if (this.mppe) this.deps.logger.log(['ppp', 'info'], 'MPPE down');
+        this.mppe = undefined;
+      },
+      thisLayerStarted: () => {},
+      thisLayerFinished: (now) => {
+        const why = this.ccp?.finish?.reason ?? 'CCP finished';
+        this.deps.logger.log(['ppp', 'info'], `CCP finished: ${why}`);
+        if (this.config.encryption?.use === 'required' && this.phase === 'network' && !this.cause)
+          this.terminate(now, 'negotiation-failed', `${ENCRYPTION_REQUIRED_REASON}: ${why}`);
+      },
+      receiveExtended: (_now, p, state) => {
+        switch (p.code) {
+          case ControlCode.ResetRequest:
+            // RFC 1962 section 5.1: the compressor resets and answers Reset-Ack with the same
+            // Identifier; for MPPE the reset is a key change signalled by the flushed bit.
+            if (state === 'Opened' && this.mppe) {
+              this.mppe.peerResetRequested();
+              this.sendProtocol(PppProtocol.CCP, encodeControl({ code: ControlCode.ResetAck, id: p.id, data: new Uint8Array(0) }));
+            }
+            return 'RXR';
+          case ControlCode.ResetAck:
+            return 'RXR';
+          default:
+            return undefined;
+        }
+      },
+    };
+  }
+
+  private ccpUp(now: Instant): void {
+    const settings = this.ccpSettings;
+    if (!settings) return;
+    const n = this.ccpNegotiated;
+    const log = this.deps.logger;
+    const a = mppeAgreement(n, settings.keyBits);
+    if ('reason' in a) {
+      const ours = n.ours === undefined ? 'none' : formatMppeBits(n.ours);
+      const peers = n.peers === undefined ? 'none' : formatMppeBits(n.peers);
+      log.log(['ppp', 'info'], `CCP opened without MPPE (${a.reason}; ours ${ours}, peer's ${peers})`);
+      if (settings.use === 'required') this.terminate(now, 'negotiation-failed', `${ENCRYPTION_REQUIRED_REASON}: ${a.reason}`);
+      return;
+    }
+    const v = this.authVerdict;
+    const material = v?.ok ? v.mppe : undefined;
+    const keys = material ? mppeStartKeys(material, a.bits, this.config.role) : undefined;
+    if (!keys) {
+      log.log(['ppp', 'error'], 'CCP agreed MPPE but no usable key material');
+      this.terminate(now, 'negotiation-failed', `${ENCRYPTION_REQUIRED_REASON}: no usable MPPE keys`);
+      return;
+    }
+    this.mppe = new MppeChannel({ bits: a.bits, stateless: a.stateless, ...keys });
+    this.lastResetRequestAt = undefined;
+    log.log(['ppp', 'info'], `MPPE up: ${this.mppe.encoding}`);
+    if (this.ipcpUpPending && this.ipcp.state === 'Opened') this.ipcpUp();
+  }
+
+  /** Plaintext IP is refused once MPPE is up, and always under 'required'. */
+  private plaintextRefused(): boolean {
+    if (this.mppe || this.config.encryption?.use === 'required') {
+      this.deps.logger.log(['ppp', 'debug'], 'unencrypted IP discarded (MPPE in force)');
+      return true;
+    }
+    return false;
+  }
+
+  private receiveEncrypted(now: Instant, information: Uint8Array): void {
+    const ch = this.mppe;
+    const log = this.deps.logger;
+    if (!ch) {
+      log.log(['ppp', 'debug'], 'MPPE frame before MPPE is up, discarded');
+      return;
+    }
+    // Decrypt in place: the plaintext (protocol + datagram) lands over the MPPE header.
+    const n = ch.decrypt(information, information, 0);
+    if (n < 0) {
+      log.log(['ppp', 'debug'], `MPPE frame discarded: ${mppeDecryptErrorName(n)}`);
+      this.maybeSendResetRequest(now, ch);
+      return;
+    }
+    const plain = information.subarray(0, n);
+    const first = plain[0]!;
+    // RFC 1661 section 6.5: a 1-octet (PFC) Protocol field is odd; a 2-octet one starts even.
+    const compressed = (first & 1) === 1;
+    const protocol = compressed ? first : n < 2 ? -1 : (first << 8) | plain[1]!;
+    const data = plain.subarray(compressed ? 1 : 2);
+    if (protocol === PppProtocol.IPV4) {
+      if (this.ipcp.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: 'ipv4', packet: data });
+    } else if (protocol === PppProtocol.IPV6) {
+      if (this.ipv6cp?.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: 'ipv6', packet: data });
+    } else if (protocol < MPPE_MIN_PROTOCOL || protocol > MPPE_MAX_PROTOCOL) {
+      // Nothing a peer encrypts: our key or stream position is wrong (MPPE has no checksum).
+      log.log(['ppp', 'debug'], `MPPE plaintext carries protocol ${protocol < 0 ? '?' : protocolName(protocol)}: lost sync`);
+      ch.receiver.markLost();
+      this.maybeSendResetRequest(now, ch);
+    } else {
+      log.log(['ppp', 'debug'], `encrypted ${protocolName(protocol)} datagram discarded (not supported)`);
+    }
+  }
+
+  /** RFC 1962 section 5.1 Reset-Request: at once on a new loss, then once per Restart interval. */
+  private maybeSendResetRequest(now: Instant, ch: MppeChannel): void {
+    const ccp = this.ccp;
+    if (ch.stateless || !ccp || ccp.state !== 'Opened') return;
+    const last = this.lastResetRequestAt;
+    const again = ch.receiver.resynchronizing && last !== undefined && now - last >= ccp.options.restartMs;
+    if (!ch.resetRequest && !again) return;
+    this.lastResetRequestAt = now;
+    this.ccpResetId = (this.ccpResetId + 1) & 0xff;
+    this.deps.logger.log(['ppp', 'debug'], 'MPPE lost sync: sending CCP Reset-Request');
+    this.sendProtocol(PppProtocol.CCP, encodeControl({ code: ControlCode.ResetRequest, id: this.ccpResetId, data: new Uint8Array(0) }));
   }
 
   // ---- keepalive -----------------------------------------------------------------------------

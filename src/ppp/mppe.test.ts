@@ -310,8 +310,8 @@ test('start keys: MS-CHAPv2 asymmetric by role, RADIUS keys as given, MS-CHAPv1 
     const radius = mppeStartKeys({ sendKey: full.sendStartKey, recvKey: full.receiveStartKey }, bits, 'server');
     assert.equal(hex(radius!.sendStartKey), hex(s.sendStartKey));
     for (const stateless of [true, false]) {
-      const server = new MppeChannel({ bits, stateless, ...radius! });
-      const client = new MppeChannel({ bits, stateless, ...c });
+      const server: MppeChannel = new MppeChannel({ bits, stateless, ...radius! });
+      const client: MppeChannel = new MppeChannel({ bits, stateless, ...c });
       assert.equal(server.encoding, mppeEncodingName(bits, stateless));
       for (let n = 0; n < 3; n++) {
         const f1 = encryptOne(server.sender, IP_PAYLOAD);
