@@ -30,8 +30,10 @@
  * flushed and uses key0; in stateless mode the first packet already uses the first changed key.
  * A stateful receiver also treats every flag packet as flushed even if the sender left A clear.
  *
- * Invariants: no I/O, no timers, no randomness. `encrypt` / `decrypt` allocate nothing except
- * SHA-1 hashing inside a key change (node:crypto objects); RC4 state is re-keyed in place.
+ * Invariants: no I/O, no timers, no randomness. `encrypt` / `decrypt` allocate nothing, key
+ * changes included: the SHA-1 of GetNewKeyFromSHA runs over a preallocated two-block message
+ * (`KeyHash`, FIPS 180-4 SHA-1; node:crypto's createHash allocates per call and measured slower
+ * for these 96/112-octet inputs), and RC4 state is re-keyed in place.
  * `decrypt` never throws on wire bytes: it returns a negative `MppeDecryptError` code instead of a
  * length, and the `resetRequest` getter says whether the caller should send a CCP Reset-Request.
  * Coherency counts are 12 bits and wrap from 4095 to 0 (RFC 3078 section 3); all arithmetic is
@@ -42,8 +44,6 @@
  * per incoming 0x00FD frame; `peerResetRequested()` when CCP Reset-Request arrives (the caller
  * sends Reset-Ack); after a decrypt error with `resetRequest` set, send CCP Reset-Request.
  */
-import { createHash } from 'node:crypto';
-
 import type { AuthVerdict } from '../auth/types.js';
 import {
   mppeInitialSessionKey,
@@ -109,8 +109,101 @@ export function mppeEncodingName(bits: MppeKeyBits, stateless: boolean): string 
   return `MPPE${bits} ${stateless ? 'stateless' : 'stateful'}`;
 }
 
-const SHS_PAD1 = new Uint8Array(40);
-const SHS_PAD2 = new Uint8Array(40).fill(0xf2);
+/** RFC 3079 SHSpad1 / SHSpad2 are 40 octets each. */
+const SHS_PAD_LENGTH = 40;
+const SHS_PAD2_OCTET = 0xf2;
+const SHA1_BLOCK = 64;
+
+/**
+ * GetNewKeyFromSHA(StartKey, SessionKey) (RFC 3079 3.4, RFC 3078 7.3) for a fixed start key:
+ * SHA-1 (FIPS 180-4) of StartKey || SHSpad1 || SessionKey || SHSpad2, which with its padding is
+ * exactly two 64-octet blocks for 8- and 16-octet keys. Only the SessionKey octets change between
+ * calls; everything else is laid out once.
+ */
+class KeyHash {
+  private readonly message = new Uint8Array(2 * SHA1_BLOCK);
+  private readonly w = new Int32Array(80);
+  private readonly h = new Int32Array(5);
+  private readonly sessionOffset: number;
+
+  constructor(startKey: Uint8Array) {
+    const len = startKey.length;
+    const m = this.message;
+    m.set(startKey, 0);
+    // SHSpad1 is zeros: already there.
+    this.sessionOffset = len + SHS_PAD_LENGTH;
+    const pad2 = 2 * len + SHS_PAD_LENGTH;
+    m.fill(SHS_PAD2_OCTET, pad2, pad2 + SHS_PAD_LENGTH);
+    const messageLength = pad2 + SHS_PAD_LENGTH;
+    // FIPS 180-4 5.1.1: a 1 bit, zeros, then the 64-bit message length in bits.
+    m[messageLength] = 0x80;
+    const bitLength = messageLength * 8;
+    m[2 * SHA1_BLOCK - 2] = bitLength >>> 8;
+    m[2 * SHA1_BLOCK - 1] = bitLength & 0xff;
+  }
+
+  /** Writes the first `out.length` octets of the digest for `sessionKey` into `out`. */
+  digestInto(sessionKey: Uint8Array, out: Uint8Array): void {
+    this.message.set(sessionKey, this.sessionOffset);
+    const h = this.h;
+    h[0] = 0x67452301;
+    h[1] = 0xefcdab89 | 0;
+    h[2] = 0x98badcfe | 0;
+    h[3] = 0x10325476;
+    h[4] = 0xc3d2e1f0 | 0;
+    this.compress(0);
+    this.compress(SHA1_BLOCK);
+    for (let n = 0; n < out.length; n++) out[n] = (h[n >>> 2]! >>> (24 - 8 * (n & 3))) & 0xff;
+  }
+
+  /** FIPS 180-4 6.1.2, one block. */
+  private compress(off: number): void {
+    const m = this.message;
+    const w = this.w;
+    const h = this.h;
+    for (let t = 0; t < 16; t++) {
+      const i = off + 4 * t;
+      w[t] = (m[i]! << 24) | (m[i + 1]! << 16) | (m[i + 2]! << 8) | m[i + 3]!;
+    }
+    for (let t = 16; t < 80; t++) {
+      const x = w[t - 3]! ^ w[t - 8]! ^ w[t - 14]! ^ w[t - 16]!;
+      w[t] = (x << 1) | (x >>> 31);
+    }
+    let a = h[0]!;
+    let b = h[1]!;
+    let c = h[2]!;
+    let d = h[3]!;
+    let e = h[4]!;
+    for (let t = 0; t < 80; t++) {
+      let f: number;
+      let k: number;
+      if (t < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5a827999;
+      } else if (t < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ed9eba1;
+      } else if (t < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8f1bbcdc | 0;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xca62c1d6 | 0;
+      }
+      const temp = (((a << 5) | (a >>> 27)) + f + e + k + w[t]!) | 0;
+      e = d;
+      d = c;
+      c = (b << 30) | (b >>> 2);
+      b = a;
+      a = temp;
+    }
+    h[0] = (h[0]! + a) | 0;
+    h[1] = (h[1]! + b) | 0;
+    h[2] = (h[2]! + c) | 0;
+    h[3] = (h[3]! + d) | 0;
+    h[4] = (h[4]! + e) | 0;
+  }
+}
 
 /**
  * One direction's session key and RC4 state. `changeKey` is RFC 3078 section 7.3 done in place:
@@ -120,7 +213,7 @@ class KeyState {
   readonly rc4: Rc4;
   /** The current session key (already reduced). */
   readonly sessionKey: Uint8Array;
-  private readonly startKey: Uint8Array;
+  private readonly hash: KeyHash;
   private readonly interim: Uint8Array;
 
   constructor(
@@ -129,25 +222,20 @@ class KeyState {
   ) {
     const len = mppeKeyLength(bits);
     if (startKey.length < len) throw new RangeError(`MPPE start key must have at least ${len} octets`);
-    this.startKey = startKey.slice(0, len);
-    this.sessionKey = mppeInitialSessionKey(this.startKey, bits);
+    const start = startKey.slice(0, len);
+    this.hash = new KeyHash(start);
+    this.sessionKey = mppeInitialSessionKey(start, bits);
     this.interim = new Uint8Array(len);
     this.rc4 = new Rc4(this.sessionKey);
   }
 
   changeKey(): void {
     const len = this.sessionKey.length;
-    const digest = createHash('sha1').update(this.startKey).update(SHS_PAD1).update(this.sessionKey).update(SHS_PAD2).digest();
     const interim = this.interim;
-    for (let n = 0; n < len; n++) interim[n] = digest[n]!;
+    this.hash.digestInto(this.sessionKey, interim);
     this.rc4.reset(interim);
     this.rc4.processRange(interim, 0, len, this.sessionKey, 0);
     reduceInPlace(this.sessionKey, this.bits);
-    this.rc4.reset(this.sessionKey);
-  }
-
-  /** Restarts RC4 with the current key (no key change). */
-  restart(): void {
     this.rc4.reset(this.sessionKey);
   }
 }
