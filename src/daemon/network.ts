@@ -69,6 +69,7 @@ export class NetworkDriver {
       () => this.listenAddress,
     );
     this.router.wallClockOffsetMs = Date.now() - performance.now();
+    this.router.service.dataOut = (t) => this.sockets.send(t);
     this.router.ipSink = (key, _protocol, packet) => {
       const slot = this.interfaces.get(key);
       if (slot?.tun) slot.tun.write(packet);

@@ -338,6 +338,11 @@ export class L2tpEngine {
     return true;
   }
 
+  /** Queues a datagram built elsewhere (the data plane's fast path) for `pollTransmit()`. */
+  queueTransmit(t: Transmit): void {
+    this.transmits.push(t);
+  }
+
   /** Where data for a session goes: for a data plane that encodes into its own buffers. */
   dataRoute(tunnelId: number, sessionId: number): { to: Address; via: SocketKey; peerTunnelId: number; peerSessionId: number } | undefined {
     const t = this.tunnels.get(tunnelId);

@@ -23,6 +23,7 @@ import { L2tpEngine } from '../l2tp/engine.js';
 import type { Address, L2tpConfig, ResultInfo, SocketKey, Transmit } from '../l2tp/types.js';
 import { PppLink, type PppLinkConfig } from '../ppp/link.js';
 import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
+import { DataPath, ENCAPSULATION_OVERHEAD } from './datapath.js';
 
 /** A session, named by its tunnel and session id. */
 export type SessionKey = number;
@@ -94,6 +95,16 @@ export class PppOverL2tp {
   private eventHead = 0;
   /** Links touched since the last pump: only these are drained (no scan of every session). */
   private readonly dirty = new Set<LinkEntry>();
+  /**
+   * The data-plane fast path: once a session's IPCP is up (and no MPPE runs on it), IP packets
+   * cross between `sendIp` / `ipSink` and L2TP data messages without events or PPP engine calls.
+   */
+  readonly dataPath = new DataPath<SessionKey>();
+  /** Receives IP packets out of sessions directly (the daemon's TUN writer); else `ip-packet` events. */
+  ipSink: ((key: SessionKey, protocol: 'ipv4' | 'ipv6', packet: Uint8Array) => void) | undefined;
+  /** Sends fast-path datagrams directly (the daemon's sockets); else they join pollTransmit(). */
+  dataOut: ((t: Transmit) => void) | undefined;
+  private now: Instant = 0;
   /** Each link's next deadline (keepalive, restart timers): no scan of every session per packet. */
   private readonly deadlines = new DeadlineQueue<LinkEntry>();
 
@@ -102,12 +113,19 @@ export class PppOverL2tp {
     private server: ServerPppOptions | undefined,
     private readonly deps: { random: Random; logger: Logger },
   ) {
-    this.l2tp = new L2tpEngine(l2tpConfig, { random: deps.random, logger: deps.logger });
+    this.l2tp = new L2tpEngine(l2tpConfig, {
+      random: deps.random,
+      logger: deps.logger,
+      dataSink: (tunnelId, sessionId, payload) => this.onData(tunnelId, sessionId, payload),
+    });
   }
 
   setServerOptions(server: ServerPppOptions | undefined): void {
     this.server = server;
   }
+
+  /** RouterOS `change-tcp-mss`: clamp TCP MSS to the tunnel MTU - 40 on the fast path. */
+  mssClamp = true;
 
   setAcceptTunnels(accept: boolean): void {
     this.l2tp.setAcceptTunnels(accept);
@@ -117,6 +135,7 @@ export class PppOverL2tp {
   // Inputs
 
   handleDatagram(now: Instant, from: Address, bytes: Uint8Array, via?: SocketKey): void {
+    this.now = now;
     this.l2tp.handleDatagram(now, from, bytes, via);
     this.pump(now);
   }
@@ -125,6 +144,9 @@ export class PppOverL2tp {
     this.l2tp.handleTimeout(now);
     for (const e of this.deadlines.popDue(now)) {
       if (this.links.get(e.key) !== e) continue;
+      // Data on the fast path proves the peer alive without a call into PPP per packet.
+      const lastRx = this.dataPath.counters(e.key)?.lastRx;
+      if (lastRx !== undefined) e.link.noteReceived(lastRx);
       e.link.handleTimeout(now);
       this.dirty.add(e);
     }
@@ -194,6 +216,18 @@ export class PppOverL2tp {
   }
 
   sendIp(now: Instant, key: SessionKey, packet: Uint8Array, protocol: 'ipv4' | 'ipv6'): void {
+    if (this.dataPath.has(key)) {
+      // Fast path. A fresh buffer per datagram: the socket may still hold the previous one.
+      const out = new Uint8Array(packet.length + ENCAPSULATION_OVERHEAD);
+      const n = this.dataPath.encapsulate(key, packet, out, now);
+      const route = n > 0 ? this.dataPath.route(key) : undefined;
+      if (route) {
+        const t: Transmit = { to: route.peer, via: route.via, bytes: out.subarray(0, n) };
+        if (this.dataOut) this.dataOut(t);
+        else this.l2tp.queueTransmit(t);
+      }
+      return;
+    }
     const e = this.links.get(key);
     if (!e) return;
     e.link.sendIp(packet, protocol);
@@ -211,6 +245,29 @@ export class PppOverL2tp {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** A PPP frame from an L2TP data message (the engine's data sink). */
+  private onData(tunnelId: number, sessionId: number, payload: Uint8Array): void {
+    const key = sessionKey(tunnelId, sessionId);
+    const e = this.links.get(key);
+    if (!e) return;
+    if (this.dataPath.has(key)) {
+      const r = this.dataPath.decapsulate(key, payload, this.now);
+      if (r.kind === 'ipv4' || r.kind === 'ipv6') {
+        if (this.ipSink) this.ipSink(key, r.kind, r.packet);
+        else this.events.push({ type: 'ip-packet', key, protocol: r.kind, packet: r.packet.slice() });
+        return;
+      }
+      if (r.kind === 'drop') return;
+    }
+    e.link.handleFrame(this.now, payload);
+    this.dirty.add(e);
+  }
+
+  /** Session counters of the fast path (bytes, packets, drops, last activity). */
+  counters(key: SessionKey): ReturnType<DataPath<SessionKey>['counters']> {
+    return this.dataPath.counters(key);
+  }
 
   /** Move everything between the engine and the links until nothing moves. */
   private pump(now: Instant): void {
@@ -235,6 +292,7 @@ export class PppOverL2tp {
             if (e) {
               this.links.delete(key);
               this.deadlines.delete(e);
+              this.dataPath.unregister(key);
               e.link.lowerDown(now);
               this.drainLink(now, e);
               // When PPP already knew why (the peer terminated LCP, authentication failed), that
@@ -341,14 +399,22 @@ export class PppOverL2tp {
         case 'need-addresses':
           this.events.push({ type: 'need-addresses', key: e.key, user: ev.user });
           break;
-        case 'ipcp-up':
+        case 'ipcp-up': {
+          const route = this.l2tp.dataRoute(e.tunnelId, e.sessionId);
+          // MPPE encrypts inside the PPP link: such sessions stay on the link's path.
+          if (route && e.link.state.encoding === '') {
+            const mtu = e.link.state.negotiated.mtu;
+            this.dataPath.register(e.key, { ...route, peer: route.to, mtu, mss: this.mssClamp ? mtu - 40 : undefined });
+          }
           this.events.push({ type: 'ipcp-up', key: e.key, local: ev.local, remote: ev.remote, dns: ev.dns, wins: ev.wins });
           break;
+        }
         case 'ip-packet':
           this.events.push({ type: 'ip-packet', key: e.key, protocol: ev.protocol, packet: ev.packet });
           break;
         case 'down': {
           e.linkDown ??= { reason: ev.reason, code: ev.code };
+          this.dataPath.unregister(e.key);
           if (this.links.get(e.key) === e) {
             this.links.delete(e.key);
             const result: ResultInfo = { result: CdnResult.AdminDisconnect, message: ev.reason };

@@ -160,6 +160,12 @@ export class L2tpRouter implements RuntimeProvider {
     private readonly deps: { random: Random; logger: Logger },
   ) {
     this.service = new PppOverL2tp({ acceptTunnels: false, hostName: this.identity(), secretFor: (peer) => this.tunnelSecretFor(peer) }, undefined, deps);
+    // Fast-path packets out of sessions go straight to the interface owner; a dial-on-demand
+    // client's packets belong to its long-lived interface.
+    this.service.ipSink = (key, protocol, packet) => {
+      const c = this.clientBySession.get(key);
+      this.ipSink?.(c?.demandKey ?? key, protocol, packet);
+    };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -658,7 +664,7 @@ export class L2tpRouter implements RuntimeProvider {
       return {
         status: 'connected',
         uptime: formatDuration(this.now - (c.connectedAt ?? this.now)),
-        'idle-time': formatDuration(this.now - c.lastActivity),
+        'idle-time': formatDuration(this.now - Math.max(c.lastActivity, (c.session !== undefined ? this.service.counters(c.session)?.lastActivity : undefined) ?? 0)),
         encoding: '',
         mtu: String(c.mtu),
         mru: String(c.mru),
