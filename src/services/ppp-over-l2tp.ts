@@ -124,8 +124,8 @@ export class PppOverL2tp {
     this.server = server;
   }
 
-  /** RouterOS `change-tcp-mss`: clamp TCP MSS to the tunnel MTU - 40 on the fast path. */
-  mssClamp = true;
+  /** RouterOS `change-tcp-mss` per session: clamp TCP MSS to the tunnel MTU - 40 (default yes). */
+  mssClampFor: (key: SessionKey) => boolean = () => true;
 
   setAcceptTunnels(accept: boolean): void {
     this.l2tp.setAcceptTunnels(accept);
@@ -404,7 +404,7 @@ export class PppOverL2tp {
           // MPPE encrypts inside the PPP link: such sessions stay on the link's path.
           if (route && e.link.state.encoding === '') {
             const mtu = e.link.state.negotiated.mtu;
-            this.dataPath.register(e.key, { ...route, peer: route.to, mtu, mss: this.mssClamp ? mtu - 40 : undefined });
+            this.dataPath.register(e.key, { ...route, peer: route.to, mtu, mss: this.mssClampFor(e.key) ? mtu - 40 : undefined });
           }
           this.events.push({ type: 'ipcp-up', key: e.key, local: ev.local, remote: ev.remote, dns: ev.dns, wins: ev.wins });
           break;

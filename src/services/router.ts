@@ -160,6 +160,7 @@ export class L2tpRouter implements RuntimeProvider {
     private readonly deps: { random: Random; logger: Logger },
   ) {
     this.service = new PppOverL2tp({ acceptTunnels: false, hostName: this.identity(), secretFor: (peer) => this.tunnelSecretFor(peer) }, undefined, deps);
+    this.service.mssClampFor = (key) => this.profileOf(key)['change-tcp-mss'] !== 'no';
     // Fast-path packets out of sessions go straight to the interface owner; a dial-on-demand
     // client's packets belong to its long-lived interface.
     this.service.ipSink = (key, protocol, packet) => {
@@ -765,6 +766,16 @@ export class L2tpRouter implements RuntimeProvider {
         disabled: item.values['disabled'] ?? 'no',
       },
     };
+  }
+
+  /** The profile in force for a session: the client's, or the secret's / server default's. */
+  private profileOf(key: SessionKey): Values {
+    const c = this.clientBySession.get(key);
+    const server = this.store.settings(MENU.server);
+    const name = c
+      ? (this.store.get(MENU.client, c.id)?.values['profile'] ?? 'default-encryption')
+      : (this.store.findByName(MENU.secret, this.sessions.get(key)?.user ?? '')?.values['profile'] ?? server['default-profile'] ?? 'default');
+    return this.store.findByName(MENU.profile, name)?.values ?? {};
   }
 
   /** `/ppp l2tp-secret`: the longest prefix that contains the peer's address wins. */
