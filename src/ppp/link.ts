@@ -781,18 +781,19 @@ export class PppLink {
     const compressed = (first & 1) === 1;
     const protocol = compressed ? first : n < 2 ? -1 : (first << 8) | plain[1]!;
     const data = plain.subarray(compressed ? 1 : 2);
-    if (protocol === PppProtocol.IPV4) {
-      if (this.ipcp.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: 'ipv4', packet: data });
-    } else if (protocol === PppProtocol.IPV6) {
-      if (this.ipv6cp?.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: 'ipv6', packet: data });
-    } else if (protocol < MPPE_MIN_PROTOCOL || protocol > MPPE_MAX_PROTOCOL) {
-      // Nothing a peer encrypts: our key or stream position is wrong (MPPE has no checksum).
-      log.log(['ppp', 'debug'], `MPPE plaintext carries protocol ${protocol < 0 ? '?' : protocolName(protocol)}: lost sync`);
+    // MPPE has no checksum: a wrong key, a lost stream position, or a forged/corrupted frame all
+    // decrypt to noise. Only a plausible IPv4/IPv6 datagram counts as decrypted; anything else
+    // (including protocols outside 0x0021..0x00FA, which are never encrypted) is treated as lost
+    // sync, which also undoes any key change the frame caused.
+    const ip = plausibleIp(protocol, data);
+    if (ip === undefined) {
+      const name = protocol < MPPE_MIN_PROTOCOL || protocol > MPPE_MAX_PROTOCOL ? 'no datagram' : protocolName(protocol);
+      log.log(['ppp', 'debug'], `MPPE plaintext is not a plausible datagram (${name}): discarded, lost sync`);
       ch.receiver.markLost();
       this.maybeSendResetRequest(now, ch);
-    } else {
-      log.log(['ppp', 'debug'], `encrypted ${protocolName(protocol)} datagram discarded (not supported)`);
+      return;
     }
+    if (ip === 'ipv4' ? this.ipcp.state === 'Opened' : this.ipv6cp?.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: ip, packet: data });
   }
 
   /** RFC 1962 section 5.1 Reset-Request: at once on a new loss, then once per Restart interval. */
@@ -923,6 +924,24 @@ export class PppLink {
   private sendProtocol(protocol: number, payload: Uint8Array): void {
     this.tx.push(encodeFrame(protocol, payload));
   }
+}
+
+/**
+ * The IP version a decrypted MPPE payload plausibly carries: protocol 0x0021 with an IPv4 header
+ * (version 4, IHL >= 5, Total Length within the data) or 0x0057 with an IPv6 header (version 6,
+ * 40 + Payload Length within the data); otherwise undefined.
+ */
+function plausibleIp(protocol: number, d: Uint8Array): 'ipv4' | 'ipv6' | undefined {
+  if (protocol === PppProtocol.IPV4) {
+    if (d.length < 20 || d[0]! >> 4 !== 4 || (d[0]! & 0x0f) < 5) return undefined;
+    const total = (d[2]! << 8) | d[3]!;
+    return total >= 20 && total <= d.length ? 'ipv4' : undefined;
+  }
+  if (protocol === PppProtocol.IPV6) {
+    if (d.length < 40 || d[0]! >> 4 !== 6) return undefined;
+    return 40 + ((d[4]! << 8) | d[5]!) <= d.length ? 'ipv6' : undefined;
+  }
+  return undefined;
 }
 
 function printable(b: Uint8Array): string {

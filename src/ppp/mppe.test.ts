@@ -329,3 +329,26 @@ test('start keys: MS-CHAPv2 asymmetric by role, RADIUS keys as given, MS-CHAPv1 
   assert.equal(mppeStartKeys({ sendKey: new Uint8Array(4), recvKey: new Uint8Array(4) }, 128, 'server'), undefined);
   assert.equal(mppeStartKeys({ masterKeyInputs: { passwordHashHash: new Uint8Array(3), ntResponse: NT_RESPONSE } }, 128, 'server'), undefined);
 });
+
+test('markLost rolls back a forged flushed packet (stateful) and a far-ahead count (stateless)', () => {
+  const start = fromHex('00112233445566778899aabbccddeeff');
+  const p = Uint8Array.of(0x00, 0x21, 9, 9);
+  // Stateful: a forged in-sequence packet with A set would put our key one change ahead.
+  const s = new MppeSender(start, 128, false);
+  const r = new MppeReceiver(start, 128, false);
+  assert.ok(decryptOne(r, encryptOne(s, p)) instanceof Uint8Array);
+  assert.ok(decryptOne(r, Uint8Array.of(0x90, 0x01, 0xaa, 0xbb)) instanceof Uint8Array, 'accepted: MPPE cannot tell');
+  r.markLost();
+  assert.equal(r.resetRequest, true);
+  assert.equal(decryptOne(r, encryptOne(s, p)), MppeDecryptError.Resynchronizing);
+  s.flush();
+  assert.equal(hex(decryptOne(r, encryptOne(s, p)) as Uint8Array), hex(p));
+  // Stateless: a forged count 2000 ahead would make every genuine packet "late".
+  const s2 = new MppeSender(start, 128, true);
+  const r2 = new MppeReceiver(start, 128, true);
+  assert.ok(decryptOne(r2, encryptOne(s2, p)) instanceof Uint8Array);
+  assert.ok(decryptOne(r2, Uint8Array.of(0x97, 0xd0, 0xaa, 0xbb)) instanceof Uint8Array);
+  r2.markLost();
+  assert.equal(r2.resetRequest, false);
+  assert.equal(hex(decryptOne(r2, encryptOne(s2, p)) as Uint8Array), hex(p));
+});

@@ -213,6 +213,8 @@ class KeyState {
   readonly rc4: Rc4;
   /** The current session key (already reduced). */
   readonly sessionKey: Uint8Array;
+  /** Key changes so far (lets the receiver see whether a packet changed the key). */
+  changes = 0;
   private readonly hash: KeyHash;
   private readonly interim: Uint8Array;
 
@@ -236,6 +238,13 @@ class KeyState {
     this.rc4.reset(interim);
     this.rc4.processRange(interim, 0, len, this.sessionKey, 0);
     reduceInPlace(this.sessionKey, this.bits);
+    this.rc4.reset(this.sessionKey);
+    this.changes++;
+  }
+
+  /** Puts back an earlier session key (RC4 is re-keyed with it; the stream position is lost). */
+  restore(key: Uint8Array): void {
+    this.sessionKey.set(key);
     this.rc4.reset(this.sessionKey);
   }
 }
@@ -335,6 +344,10 @@ export class MppeReceiver {
   private ccount = CCOUNT_MASK;
   private discarding = false;
   private wantReset = false;
+  /** State before the last accepted packet, for markLost(). */
+  private readonly keyBefore: Uint8Array;
+  private changesBefore = 0;
+  private ccountBefore = CCOUNT_MASK;
   /** Counters for diagnostics. */
   readonly stats = { received: 0, discarded: 0, resyncs: 0 };
 
@@ -344,6 +357,7 @@ export class MppeReceiver {
     readonly stateless: boolean,
   ) {
     this.key = new KeyState(startKey, bits);
+    this.keyBefore = this.key.sessionKey.slice();
   }
 
   get sessionKey(): Uint8Array {
@@ -356,13 +370,21 @@ export class MppeReceiver {
   }
 
   /**
-   * The caller found the plaintext of an accepted packet unusable (e.g. a Protocol field outside
-   * 0x0021..0x00FA): in stateful mode the key or stream position is wrong, which MPPE cannot see
-   * by itself (it has no integrity check), so enter the discard state and ask for a Reset-Request.
-   * Stateless mode re-keys per packet and needs nothing.
+   * The caller found the plaintext of the packet `decrypt` just accepted unusable (not a
+   * plausible datagram): MPPE has no integrity check, so either the packet was corrupted or forged
+   * or our key/stream position is wrong. Call it right after that `decrypt`: it rolls back the key
+   * changes and coherency count the packet caused; in stateful mode it also enters the discard
+   * state and asks for a Reset-Request (the RC4 stream position is gone either way).
    */
   markLost(): void {
-    if (this.stateless || this.discarding) return;
+    // Undo what the bad packet did to the key chain: a forged or corrupted packet with the A bit
+    // (or a far-ahead count, stateless) would otherwise leave our keys ahead of the sender's for
+    // good, since each later flush advances both sides by one.
+    if (this.key.changes !== this.changesBefore) this.key.restore(this.keyBefore);
+    this.ccount = this.ccountBefore;
+    this.stats.received--;
+    this.stats.discarded++;
+    if (this.stateless) return;
     this.discarding = true;
     this.wantReset = true;
   }
@@ -388,11 +410,18 @@ export class MppeReceiver {
     if ((b0 & MPPE_COMPRESSED) !== 0) return this.discard(MppeDecryptError.Compressed);
     const cc = ((b0 & 0x0f) << 8) | data[1]!;
     const flushed = (b0 & MPPE_FLUSHED) !== 0;
+    this.saveCheckpoint();
     const r = this.stateless ? this.syncStateless(cc, flushed) : this.syncStateful(cc, flushed);
     if (r !== 0) return this.discard(r);
     this.key.rc4.processRange(data, MPPE_HEADER_LENGTH, n, out, outOffset);
     this.stats.received++;
     return n;
+  }
+
+  private saveCheckpoint(): void {
+    this.keyBefore.set(this.key.sessionKey);
+    this.changesBefore = this.key.changes;
+    this.ccountBefore = this.ccount;
   }
 
   private discard(code: MppeDecryptError): MppeDecryptError {

@@ -3,6 +3,7 @@
 // guarantee that CCP trouble never disturbs IPCP.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 
 import { verifyWithPassword } from '../../auth/index.js';
 import type { AuthMethod } from '../../auth/types.js';
@@ -145,6 +146,8 @@ function protocolOf(f: Uint8Array): number | undefined {
 function datagram(n: number, size = 60): Uint8Array {
   const p = new Uint8Array(size).fill(0x5a);
   p[0] = 0x45;
+  p[2] = size >> 8;
+  p[3] = size & 0xff;
   p[4] = n & 0xff;
   p[5] = (n >> 8) & 0xff;
   return p;
@@ -402,4 +405,25 @@ test('Protocol-Reject of CCP (peer without CCP) never disturbs IPCP under use=ye
   assert.equal(ipPackets(w.server).length, 1);
   // And the client side of the same: a plain client answers 0x00fd with Protocol-Reject.
   assert.ok(w.frames.some((f) => f.dir === 'c2s' && protocolOf(f.bytes) === PppProtocol.LCP && f.bytes[4] === ControlCode.ProtocolReject));
+});
+
+test('property: random 0x00fd frames never throw, and genuine traffic recovers afterwards', () => {
+  fc.assert(
+    fc.property(fc.boolean(), fc.array(fc.uint8Array({ minLength: 0, maxLength: 40 }), { maxLength: 8 }), (stateless, junk) => {
+      const policy: MppePolicy = { use: 'required', keyBits: [128], mode: stateless ? 'stateless' : 'stateful' };
+      const w = wire(serverConfig(policy), clientConfig(policy));
+      w.start();
+      for (const j of junk) w.server.link.handleFrame(200, Uint8Array.from([0xff, 0x03, 0x00, 0xfd, ...j]));
+      w.pump();
+      w.run(4000); // a lost Reset-Request may need the Restart interval
+      for (let n = 0; n < 4; n++) {
+        w.client.link.sendIp(datagram(n), 'ipv4');
+        w.pump();
+      }
+      const got = ipPackets(w.server).map((p) => p[4]);
+      // Junk can desynchronise a stateful receiver for one packet (then Reset-Request) at most.
+      return find(w.server.events, 'down') === undefined && got.length >= 3 && got.at(-1) === 3;
+    }),
+    { numRuns: 60 },
+  );
 });
