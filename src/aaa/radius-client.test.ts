@@ -305,6 +305,16 @@ test('identifiers: 256 outstanding per server, the 257th waits for a free one', 
   assert.equal(h.events.filter((e) => e.type === 'access' && e.verdict.ok).length, 300);
 });
 
+test('identifiers: requests waiting for one still end when the server never answers', () => {
+  const h = harness([S1]);
+  h.twins.get('10.0.0.1')!.down = true;
+  for (let i = 0; i < 300; i++) h.client.authenticate(0, { method: 'pap', user: 'alice', password: 'wonderland' }, SESSION);
+  run(h);
+  const ends = h.events.filter((e) => e.type === 'access' && e.timedOut);
+  assert.equal(ends.length, 300);
+  assert.equal(h.client.counters().pending, 0);
+});
+
 test('accounting transport: Acct-Delay-Time from createdAt, delivered event; cancelled request ignores its reply', () => {
   const h = harness([S1]);
   const token = h.client.sendAccounting(5000, [attribute('Acct-Status-Type', 'Start'), attribute('Acct-Session-Id', 'x1')], 2000);

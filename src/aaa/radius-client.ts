@@ -385,6 +385,8 @@ export class RadiusClient {
       r.triesLeft = this.tries;
       this.send(now, r);
     }
+    // Identifiers freed by give-ups and failovers can serve requests waiting for one.
+    if (this.backlog.length > 0) this.drainBacklog(now);
   }
 
   /** A datagram from a RADIUS server (from = its source address and port). */
