@@ -131,6 +131,12 @@ export const MENUS: readonly MenuDef[] = [
       { name: 'l2mtu', type: u32, column: 'L2MTU' },
       // Linux limits names to 15 characters: `<l2tp-user1>` runs as `l2tp-user1`.
       { name: 'kernel-name', type: str, column: 'KERNEL-NAME', help: 'Name of the kernel interface' },
+      { name: 'rx-byte', type: str, stats: true, column: 'RX-BYTE' },
+      { name: 'tx-byte', type: str, stats: true, column: 'TX-BYTE' },
+      { name: 'rx-packet', type: str, stats: true, column: 'RX-PACKET' },
+      { name: 'tx-packet', type: str, stats: true, column: 'TX-PACKET' },
+      { name: 'rx-drop', type: str, stats: true, column: 'RX-DROP' },
+      { name: 'tx-drop', type: str, stats: true, column: 'TX-DROP' },
       { name: 'disabled', type: yesNo, hiddenInDetail: true },
       { name: 'comment', type: str, hiddenInDetail: true },
     ],

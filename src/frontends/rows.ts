@@ -38,7 +38,8 @@ function flagLetters(def: MenuDef, values: Readonly<Record<string, string>>, dyn
   let out = '';
   for (const f of def.flags) {
     let on = false;
-    if (f.source === 'dynamic') on = dynamic;
+    // A runtime menu (e.g. /interface) says itself which of its rows are dynamic.
+    if (f.source === 'dynamic') on = dynamic || runtimeFlags.includes(f.letter);
     else if (f.source === 'builtin') on = builtin;
     else if (f.source === 'runtime') on = runtimeFlags.includes(f.letter);
     else on = values[f.source.property] === 'yes';

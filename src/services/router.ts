@@ -713,7 +713,29 @@ export class L2tpRouter implements RuntimeProvider {
         'session-id': `0x${(0x81000000 + a.index).toString(16).toUpperCase()}`,
         'limit-bytes-in': secret?.values['limit-bytes-in'] ?? '0',
         'limit-bytes-out': secret?.values['limit-bytes-out'] ?? '0',
+        ...this.activeStats(a.key),
       },
+    };
+  }
+
+  /** `print stats` of /ppp active: tx/rx from the router's point of view. */
+  private activeStats(key: SessionKey): Record<string, string> {
+    const c = this.service.counters(key);
+    if (!c) return {};
+    return { bytes: `${c.txBytes}/${c.rxBytes}`, packets: `${c.txPackets}/${c.rxPackets}` };
+  }
+
+  /** `print stats` of /interface. */
+  private interfaceStats(key: SessionKey | undefined): Record<string, string> {
+    const c = key !== undefined ? this.service.counters(key) : undefined;
+    if (!c) return {};
+    return {
+      'rx-byte': String(c.rxBytes),
+      'tx-byte': String(c.txBytes),
+      'rx-packet': String(c.rxPackets),
+      'tx-packet': String(c.txPackets),
+      'rx-drop': String(c.rxDrops),
+      'tx-drop': String(c.txDrops),
     };
   }
 
@@ -739,20 +761,23 @@ export class L2tpRouter implements RuntimeProvider {
 
   private interfaceRows(): RuntimeRow[] {
     const rows: RuntimeRow[] = [];
-    for (const item of this.store.items(MENU.client)) rows.push(this.ifaceRow(item, 'l2tp-out', this.clients.get(item.id)?.status === 'connected', this.clients.get(item.id)?.mtu));
+    for (const item of this.store.items(MENU.client)) {
+      const c = this.clients.get(item.id);
+      rows.push(this.ifaceRow(item, 'l2tp-out', c?.status === 'connected', c?.mtu, c?.session));
+    }
     for (const item of this.store.items(MENU.serverIf)) {
       const a = [...this.sessions.values()].find((s) => s.staticId === item.id && s.up);
-      rows.push(this.ifaceRow(item, 'l2tp-in', a !== undefined, a?.mtu));
+      rows.push(this.ifaceRow(item, 'l2tp-in', a !== undefined, a?.mtu, a?.key));
     }
     for (const a of this.sessions.values()) {
       if (!a.up || a.staticId !== undefined) continue;
       const kernel = this.interfaces.get(a.key)?.kernelName;
-      rows.push({ id: `*${(0x9000000 + a.index).toString(16).toUpperCase()}`, flags: 'DR', values: { name: `<l2tp-${a.user}>`, type: 'l2tp-in', 'actual-mtu': String(a.mtu), ...(kernel ? { 'kernel-name': kernel } : {}) } });
+      rows.push({ id: `*${(0x9000000 + a.index).toString(16).toUpperCase()}`, flags: 'DR', values: { name: `<l2tp-${a.user}>`, type: 'l2tp-in', 'actual-mtu': String(a.mtu), ...(kernel ? { 'kernel-name': kernel } : {}), ...this.interfaceStats(a.key) } });
     }
     return rows;
   }
 
-  private ifaceRow(item: Item, type: string, running: boolean, mtu: number | undefined): RuntimeRow {
+  private ifaceRow(item: Item, type: string, running: boolean, mtu: number | undefined, key: SessionKey | undefined): RuntimeRow {
     const flags = (item.values['disabled'] === 'yes' ? 'X' : '') + (running ? 'R' : '');
     const kernel = running ? this.kernelNameOf(item.values['name'] ?? '') : undefined;
     return {
@@ -763,6 +788,7 @@ export class L2tpRouter implements RuntimeProvider {
         type,
         ...(running && mtu ? { 'actual-mtu': String(mtu) } : {}),
         ...(kernel ? { 'kernel-name': kernel } : {}),
+        ...(running ? this.interfaceStats(key) : {}),
         disabled: item.values['disabled'] ?? 'no',
       },
     };

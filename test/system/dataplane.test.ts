@@ -90,6 +90,13 @@ systemTest('our client and server carry IP through TUN: ping both ways, TCP with
   assert.equal(done['n'], payload.length);
   assert.equal(done['sha'], want);
 
+  // Counters: the server received the 4 MiB on the session's interface.
+  const stats = await command(server, '/interface print stats');
+  const row = stats.find((l) => l.includes('<l2tp-Home>')) ?? '';
+  const rxByte = Number(row.split(/\s+/).filter((f) => /^\d+$/.test(f))[1]);
+  assert.ok(rxByte > payload.length, stats.join('\n'));
+  assert.ok((await command(server, '/ppp active print stats')).join('\n').match(/\d+\/\d+/));
+
   // Disconnect: routes and interfaces go away.
   await command(client, '/interface l2tp-client disable 0');
   await waitFor('client interface removed', 10_000, async () => !(await home.exec(['ip', 'link'])).stdout.includes('l2tp-out1'));
