@@ -65,6 +65,7 @@ import { ccpSettings, createCcpNegotiator, formatMppeBits, freshCcpNegotiated, m
 import { MppeChannel, mppeDecryptErrorName, mppeStartKeys } from './mppe.js';
 
 export type { AuthCheck, AuthMethod, AuthVerdict } from '../auth/types.js';
+import type { UseEncryption } from './ccp/types.js';
 export type { MppePolicy, UseEncryption } from './ccp/types.js';
 
 export type PppRole = 'server' | 'client';
@@ -100,6 +101,8 @@ export interface PppAddressAssignment {
   remoteAddress: string;
   dns: string[];
   wins: string[];
+  /** Server: the user's `use-encryption`, when the link was built with an encryption policy. */
+  encryption?: UseEncryption;
 }
 
 export type PppDownCode =
@@ -393,6 +396,8 @@ export class PppLink {
       wins: wins.filter((w): w is Uint8Array => w !== undefined),
     };
     this.ipcpSettings.assignment = assignment;
+    // The user's profile (known only now) decides use-encryption; CCP has not started yet.
+    if (a.encryption !== undefined && this.ccpSettings) this.ccpSettings.use = a.encryption;
     this.startNcps(now);
   }
 
@@ -418,7 +423,7 @@ export class PppLink {
       return;
     }
     // 'required': hold IP (drop it) until MPPE is up.
-    if (this.config.encryption?.use === 'required') return;
+    if (this.ccpSettings?.use === 'required') return;
     this.tx.push(encodeFrame(proto, packet));
   }
 
@@ -669,7 +674,7 @@ export class PppLink {
   }
 
   private ipcpUp(): void {
-    if (this.config.encryption?.use === 'required' && !this.mppe) {
+    if (this.ccpSettings?.use === 'required' && !this.mppe) {
       // Data must not flow before MPPE; tell the service about IPCP once CCP has opened.
       this.ipcpUpPending = true;
       return;
@@ -703,7 +708,7 @@ export class PppLink {
       thisLayerFinished: (now) => {
         const why = this.ccp?.finish?.reason ?? 'CCP finished';
         this.deps.logger.log(['ppp', 'info'], `CCP finished: ${why}`);
-        if (this.config.encryption?.use === 'required' && this.phase === 'network' && !this.cause)
+        if (this.ccpSettings?.use === 'required' && this.phase === 'network' && !this.cause)
           this.terminate(now, 'negotiation-failed', `${ENCRYPTION_REQUIRED_REASON}: ${why}`);
       },
       receiveExtended: (_now, p, state) => {
@@ -754,7 +759,7 @@ export class PppLink {
 
   /** Plaintext IP is refused once MPPE is up, and always under 'required'. */
   private plaintextRefused(): boolean {
-    if (this.mppe || this.config.encryption?.use === 'required') {
+    if (this.mppe || this.ccpSettings?.use === 'required') {
       this.deps.logger.log(['ppp', 'debug'], 'unencrypted IP discarded (MPPE in force)');
       return true;
     }

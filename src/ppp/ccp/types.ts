@@ -48,7 +48,8 @@ export interface MppePolicy {
 }
 
 export interface CcpSettings {
-  readonly use: UseEncryption;
+  /** Mutable until the NCPs start: a server learns the user's profile only after authentication. */
+  use: UseEncryption;
   readonly keyBits: readonly MppeKeyBits[];
   readonly mode: MppeModePolicy;
   /** Set by the link before CCP starts: authentication produced MPPE key material. */
