@@ -196,6 +196,8 @@ export class PppLink {
   private mppe: MppeChannel | undefined;
   /** 'required': IPCP opened before MPPE; 'ipcp-up' waits for it. */
   private ipcpUpPending = false;
+  /** CCP reached an outcome: opened (with or without MPPE), or finished (rejected, failed). */
+  private ccpSettled = false;
   private lastResetRequestAt: Instant | undefined;
   private ccpResetId = 0;
   private readonly ncps = new Map<number, NcpEntry>();
@@ -679,6 +681,12 @@ export class PppLink {
       this.ipcpUpPending = true;
       return;
     }
+    if (this.ccp && this.ccpSettings?.use === 'yes' && !this.mppe && !this.ccpSettled) {
+      // use-encryption=yes: whether data is encrypted is known only when CCP settles (opens, or
+      // is rejected); the service must not start plaintext data that MPPE would then forbid.
+      this.ipcpUpPending = true;
+      return;
+    }
     this.ipcpUpPending = false;
     const n = this.ipcpNegotiated;
     const server = this.config.role === 'server';
@@ -708,8 +716,12 @@ export class PppLink {
       thisLayerFinished: (now) => {
         const why = this.ccp?.finish?.reason ?? 'CCP finished';
         this.deps.logger.log(['ppp', 'info'], `CCP finished: ${why}`);
-        if (this.ccpSettings?.use === 'required' && this.phase === 'network' && !this.cause)
+        this.ccpSettled = true;
+        if (this.ccpSettings?.use === 'required' && this.phase === 'network' && !this.cause) {
           this.terminate(now, 'negotiation-failed', `${ENCRYPTION_REQUIRED_REASON}: ${why}`);
+          return;
+        }
+        if (this.ipcpUpPending && this.ipcp.state === 'Opened') this.ipcpUp();
       },
       receiveExtended: (_now, p, state) => {
         switch (p.code) {
@@ -740,7 +752,9 @@ export class PppLink {
       const ours = n.ours === undefined ? 'none' : formatMppeBits(n.ours);
       const peers = n.peers === undefined ? 'none' : formatMppeBits(n.peers);
       log.log(['ppp', 'info'], `CCP opened without MPPE (${a.reason}; ours ${ours}, peer's ${peers})`);
+      this.ccpSettled = true;
       if (settings.use === 'required') this.terminate(now, 'negotiation-failed', `${ENCRYPTION_REQUIRED_REASON}: ${a.reason}`);
+      else if (this.ipcpUpPending && this.ipcp.state === 'Opened') this.ipcpUp();
       return;
     }
     const v = this.authVerdict;
@@ -752,6 +766,7 @@ export class PppLink {
       return;
     }
     this.mppe = new MppeChannel({ bits: a.bits, stateless: a.stateless, ...keys });
+    this.ccpSettled = true;
     this.lastResetRequestAt = undefined;
     log.log(['ppp', 'info'], `MPPE up: ${this.mppe.encoding}`);
     if (this.ipcpUpPending && this.ipcp.state === 'Opened') this.ipcpUp();

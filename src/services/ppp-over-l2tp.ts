@@ -21,9 +21,9 @@ import { earliest, type Instant } from '../core/time.js';
 import type { AuthCheck, AuthMethod, AuthVerdict } from '../auth/types.js';
 import { L2tpEngine } from '../l2tp/engine.js';
 import type { Address, L2tpConfig, ResultInfo, SocketKey, Transmit } from '../l2tp/types.js';
-import { PppLink, type PppLinkConfig } from '../ppp/link.js';
+import { PppLink, type PppAddressAssignment, type PppLinkConfig, type UseEncryption } from '../ppp/link.js';
 import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
-import { DataPath, ENCAPSULATION_OVERHEAD } from './datapath.js';
+import { DataPath, ENCAPSULATION_OVERHEAD, type DataCounters } from './datapath.js';
 
 /** A session, named by its tunnel and session id. */
 export type SessionKey = number;
@@ -44,6 +44,8 @@ export interface ClientDialOptions {
   readonly ipv6?: boolean;
   /** A name for logs (`l2tp-out1`). */
   readonly name: string;
+  /** RouterOS `use-encryption` of the client's profile. */
+  readonly encryption?: UseEncryption;
 }
 
 export interface ServerPppOptions {
@@ -53,6 +55,8 @@ export interface ServerPppOptions {
   readonly keepaliveTimeoutS: number | undefined;
   readonly ipv6: boolean;
   readonly hostName: string;
+  /** Run CCP (MPPE); each user's use-encryption is given at authorize(). */
+  readonly encryption?: boolean;
 }
 
 export type ServiceEvent =
@@ -64,7 +68,7 @@ export type ServiceEvent =
   | { type: 'need-addresses'; key: SessionKey; user: string }
   | { type: 'ipcp-up'; key: SessionKey; local: string; remote: string; dns: string[]; wins: string[] }
   | { type: 'ip-packet'; key: SessionKey; protocol: 'ipv4' | 'ipv6'; packet: Uint8Array }
-  | { type: 'session-down'; key: SessionKey; reason: string; code: string }
+  | { type: 'session-down'; key: SessionKey; reason: string; code: string; counters?: Readonly<DataCounters> }
   | { type: 'socket-open'; socket: SocketKey }
   | { type: 'socket-close'; socket: SocketKey };
 
@@ -78,6 +82,8 @@ interface LinkEntry {
   up: boolean;
   /** Why the PPP link went down, when it did. */
   linkDown?: { reason: string; code: string };
+  /** Traffic counters at the end (accounting Stop). */
+  finalCounters?: Readonly<DataCounters> | undefined;
 }
 
 interface PendingDial {
@@ -105,6 +111,8 @@ export class PppOverL2tp {
   /** Sends fast-path datagrams directly (the daemon's sockets); else they join pollTransmit(). */
   dataOut: ((t: Transmit) => void) | undefined;
   private now: Instant = 0;
+  /** Counters of sessions on the PPP link's path (MPPE), in the fast path's shape. */
+  private readonly linkCounters = new Map<SessionKey, DataCounters>();
   /** Each link's next deadline (keepalive, restart timers): no scan of every session per packet. */
   private readonly deadlines = new DeadlineQueue<LinkEntry>();
 
@@ -191,7 +199,7 @@ export class PppOverL2tp {
     this.pump(now);
   }
 
-  authorize(now: Instant, key: SessionKey, a: { localAddress: string; remoteAddress: string; dns: string[]; wins: string[] }): void {
+  authorize(now: Instant, key: SessionKey, a: PppAddressAssignment): void {
     const e = this.links.get(key);
     if (!e) return;
     e.link.authorize(now, a);
@@ -230,6 +238,10 @@ export class PppOverL2tp {
     }
     const e = this.links.get(key);
     if (!e) return;
+    const c = this.linkCountersOf(key);
+    c.txPackets++;
+    c.txBytes += packet.length;
+    c.lastActivity = now;
     e.link.sendIp(packet, protocol);
     this.dirty.add(e);
     this.pump(now);
@@ -265,8 +277,17 @@ export class PppOverL2tp {
   }
 
   /** Session counters of the fast path (bytes, packets, drops, last activity). */
-  counters(key: SessionKey): ReturnType<DataPath<SessionKey>['counters']> {
-    return this.dataPath.counters(key);
+  counters(key: SessionKey): Readonly<DataCounters> | undefined {
+    return this.dataPath.counters(key) ?? this.linkCounters.get(key);
+  }
+
+  private linkCountersOf(key: SessionKey): DataCounters {
+    let c = this.linkCounters.get(key);
+    if (!c) {
+      c = { txPackets: 0, txBytes: 0, txDrops: 0, rxPackets: 0, rxBytes: 0, rxDrops: 0, rxControl: 0, mssClamped: 0, lastRx: undefined, lastActivity: undefined, lastDrop: undefined };
+      this.linkCounters.set(key, c);
+    }
+    return c;
   }
 
   /** Move everything between the engine and the links until nothing moves. */
@@ -292,14 +313,15 @@ export class PppOverL2tp {
             if (e) {
               this.links.delete(key);
               this.deadlines.delete(e);
-              this.dataPath.unregister(key);
+              e.finalCounters ??= this.dataPath.unregister(key) ?? this.linkCounters.get(key);
+              this.linkCounters.delete(key);
               e.link.lowerDown(now);
               this.drainLink(now, e);
               // When PPP already knew why (the peer terminated LCP, authentication failed), that
               // is the root cause the user needs; the CDN that follows is only its consequence.
               const reason = e.linkDown?.reason ?? ev.reason;
               const code = e.linkDown?.code ?? ev.code;
-              this.events.push({ type: 'session-down', key, reason, code });
+              this.events.push({ type: 'session-down', key, reason, code, ...(e.finalCounters ? { counters: e.finalCounters } : {}) });
             }
             break;
           }
@@ -352,6 +374,7 @@ export class PppOverL2tp {
         usePeerDns: o.usePeerDns,
         ipv6: o.ipv6 ?? false,
         multilink: false,
+        ...(o.encryption !== undefined ? { encryption: { use: o.encryption } } : {}),
       };
     } else {
       const s = this.server;
@@ -370,6 +393,7 @@ export class PppOverL2tp {
         ipv6: s.ipv6,
         multilink: false,
         name: s.hostName,
+        ...(s.encryption ? { encryption: { use: 'yes' as const } } : {}),
       };
     }
     const link = new PppLink(config, { random: this.deps.random, logger: prefixLogger(this.deps.logger, `${name}: `) });
@@ -409,17 +433,24 @@ export class PppOverL2tp {
           this.events.push({ type: 'ipcp-up', key: e.key, local: ev.local, remote: ev.remote, dns: ev.dns, wins: ev.wins });
           break;
         }
-        case 'ip-packet':
-          this.events.push({ type: 'ip-packet', key: e.key, protocol: ev.protocol, packet: ev.packet });
+        case 'ip-packet': {
+          const c = this.linkCountersOf(e.key);
+          c.rxPackets++;
+          c.rxBytes += ev.packet.length;
+          c.lastActivity = this.now;
+          if (this.ipSink) this.ipSink(e.key, ev.protocol, ev.packet);
+          else this.events.push({ type: 'ip-packet', key: e.key, protocol: ev.protocol, packet: ev.packet });
           break;
+        }
         case 'down': {
           e.linkDown ??= { reason: ev.reason, code: ev.code };
-          this.dataPath.unregister(e.key);
+          e.finalCounters ??= this.dataPath.unregister(e.key) ?? this.linkCounters.get(e.key);
+          this.linkCounters.delete(e.key);
           if (this.links.get(e.key) === e) {
             this.links.delete(e.key);
             const result: ResultInfo = { result: CdnResult.AdminDisconnect, message: ev.reason };
             this.l2tp.closeSession(now, e.tunnelId, e.sessionId, result, ev.reason);
-            this.events.push({ type: 'session-down', key: e.key, reason: ev.reason, code: ev.code });
+            this.events.push({ type: 'session-down', key: e.key, reason: ev.reason, code: ev.code, ...(e.finalCounters ? { counters: e.finalCounters } : {}) });
             // A LAC tunnel carries only this client's session: close it too (RouterOS does).
             if (e.role === 'lac') this.l2tp.closeTunnel(now, e.tunnelId, { result: StopCcnResult.ClearConnection, message: ev.reason }, ev.reason);
           }

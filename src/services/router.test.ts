@@ -87,7 +87,10 @@ describe('router: RouterOS configuration drives the L2TP/PPP service', () => {
     const m = home.router.monitor('interface l2tp-client', clientId)!;
     assert.equal(m['local-address'], '172.16.1.2');
     assert.equal(m['remote-address'], '172.16.1.1');
-    assert.equal(m['mtu'], '1450');
+    // Both sides use the default-encryption profile: MPPE 128 stateless, 4 octets off the MTU.
+    assert.equal(m['encoding'], 'MPPE128 stateless');
+    assert.equal(m['mtu'], '1446');
+    assert.equal(office.router.rows('ppp active')[0]!.values['encoding'], 'MPPE128 stateless');
     assert.equal(home.router.status('interface l2tp-client', clientId)?.flags, 'R');
     const active = office.router.rows('ppp active');
     assert.equal(active.length, 1);
@@ -168,7 +171,7 @@ describe('router: RouterOS configuration drives the L2TP/PPP service', () => {
     const homeUp = home.commands.filter((c) => c.type === 'interface-up').at(-1);
     assert.ok(homeUp && homeUp.type === 'interface-up');
     assert.equal(homeUp.kernelName, 'l2tp-out1');
-    assert.equal(homeUp.mtu, 1450);
+    assert.equal(homeUp.mtu, 1446);
     assert.deepEqual(homeUp.routes, [{ dst: '0.0.0.0/0', metric: 5 }, { dst: '10.1.101.0/24', metric: 1 }]);
     assert.ok(office.router.rows('interface').some((row) => row.values['kernel-name'] === 'l2tp-Home'));
     home.change(r.now, (s) => s.disable('interface l2tp-client', [clientId]));

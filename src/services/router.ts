@@ -17,15 +17,19 @@
  * default-profile. RADIUS and pools plug in at `authorizeSession` (issue 6).
  */
 import type { AuthMethod } from '../auth/types.js';
-import { verifyWithPassword } from '../auth/index.js';
+import type { SessionEndReason } from '../aaa/accounting.js';
+import type { UseEncryption } from '../ppp/link.js';
 import type { Logger } from '../core/log.js';
 import type { Random } from '../core/random.js';
-import { earliest, TimerTable, type Instant } from '../core/time.js';
+import { DeadlineQueue } from '../core/deadlines.js';
+import { earliest, type Instant } from '../core/time.js';
 import type { ChangeRecord, ConfigStore, Item, Values } from '../config/store.js';
 import type { RuntimeCommandOutcome, RuntimeProvider, RuntimeRow, RuntimeStatus } from '../config/runtime.js';
 import { formatDuration } from '../config/values.js';
 import { MAIN_SOCKET, type Address, type SocketKey, type Transmit } from '../l2tp/types.js';
+import { COA_SOCKET, RADIUS_SOCKET, ServerAaa } from './aaa.js';
 import { PppOverL2tp, type ServerPppOptions, type ServiceEvent, type SessionKey } from './ppp-over-l2tp.js';
+import { TokenBucket } from './rate-limit.js';
 
 export const L2TP_PORT = 1701;
 /** Client sockets get keys from here on (the engine numbers its ephemeral server sockets from 1). */
@@ -79,7 +83,7 @@ export type RouterCommand =
       readonly routes: readonly RouteSpec[];
     }
   | { readonly type: 'unlisten' }
-  | { readonly type: 'open-socket'; readonly socket: SocketKey; readonly address: string }
+  | { readonly type: 'open-socket'; readonly socket: SocketKey; readonly address: string; readonly port?: number }
   | { readonly type: 'close-socket'; readonly socket: SocketKey };
 
 type ClientStatus = 'dialing' | 'verifying password...' | 'connected' | 'disconnected' | 'terminating...';
@@ -104,6 +108,7 @@ interface ClientState {
   mru: number;
   failures: number;
   lastError: string;
+  encoding: string;
   /** Dial-on-demand: the key of the interface that lives while the client is enabled. */
   demandKey: SessionKey | undefined;
   /** Packets that arrived on the demand interface before the link was up (first ones kept). */
@@ -123,6 +128,9 @@ interface ActiveSession {
   /** The static `/interface l2tp-server` entry that took this session, if any. */
   staticId: string | undefined;
   radius: boolean;
+  encoding: string;
+  /** Why we are ending it, when we are (accounting's terminate cause). */
+  endCause: SessionEndReason | undefined;
 }
 
 interface SecretHistory {
@@ -139,7 +147,8 @@ export class L2tpRouter implements RuntimeProvider {
   private readonly clientBySession = new Map<SessionKey, ClientState>();
   private readonly sessions = new Map<SessionKey, ActiveSession>();
   private readonly secretHistory = new Map<string, SecretHistory>();
-  private readonly timers = new TimerTable<string>();
+  private readonly timers = new DeadlineQueue<string>();
+  readonly aaa: ServerAaa;
   /** Interfaces up, by session; their kernel names in use. */
   private readonly interfaces = new Map<SessionKey, UpInterface>();
   private readonly kernelNames = new Set<string>();
@@ -161,6 +170,23 @@ export class L2tpRouter implements RuntimeProvider {
   ) {
     this.service = new PppOverL2tp({ acceptTunnels: false, hostName: this.identity(), secretFor: (peer) => this.tunnelSecretFor(peer) }, undefined, deps);
     this.service.mssClampFor = (key) => this.profileOf(key)['change-tcp-mss'] !== 'no';
+    this.aaa = new ServerAaa(
+      store,
+      {
+        completeAuth: (now, key, verdict) => this.service.completeAuth(now, key, verdict),
+        disconnect: (now, key, reason, cause) => {
+          const a = this.sessions.get(key);
+          if (a) a.endCause ??= cause;
+          this.service.disconnect(now, key, reason);
+        },
+        traffic: (key) => {
+          const c = this.service.counters(key);
+          return c ? { inputOctets: c.rxBytes, outputOctets: c.txBytes, inputPackets: c.rxPackets, outputPackets: c.txPackets, lastActivity: c.lastActivity } : undefined;
+        },
+        active: () => [...this.sessions.values()].filter((a) => a.up).map((a) => ({ key: a.key, user: a.user, callerId: a.peer.ip })),
+      },
+      { ...deps, unixSeconds: (now) => Math.floor((now + this.wallClockOffsetMs) / 1000) },
+    );
     // Fast-path packets out of sessions go straight to the interface owner; a dial-on-demand
     // client's packets belong to its long-lived interface.
     this.service.ipSink = (key, protocol, packet) => {
@@ -175,6 +201,7 @@ export class L2tpRouter implements RuntimeProvider {
   /** Brings the running state in line with the whole configuration (start-up). */
   start(now: Instant): void {
     this.now = now;
+    this.pumpAaa();
     this.applyServer(now);
     for (const item of this.store.items(MENU.client)) this.applyClient(now, item.id);
   }
@@ -188,6 +215,8 @@ export class L2tpRouter implements RuntimeProvider {
       else if (c.menu === MENU.client) this.applyClient(now, c.id);
     }
     if (server) this.applyServer(now);
+    this.aaa.reconfigure(now, changes);
+    this.pumpAaa();
   }
 
   private applyServer(now: Instant): void {
@@ -219,6 +248,8 @@ export class L2tpRouter implements RuntimeProvider {
       keepaliveTimeoutS: keepalive === undefined || keepalive === 'disabled' ? undefined : Number(keepalive),
       ipv6: false,
       hostName: this.identity(),
+      // CCP is always ready to hold a pipelined request; each user's profile decides at authorize().
+      encryption: true,
     };
   }
 
@@ -248,6 +279,7 @@ export class L2tpRouter implements RuntimeProvider {
       mru: 0,
       failures: 0,
       lastError: '',
+      encoding: '',
       demandKey: undefined,
       queued: [],
     };
@@ -293,6 +325,7 @@ export class L2tpRouter implements RuntimeProvider {
       keepaliveTimeoutS: keepalive === undefined || keepalive === 'disabled' ? undefined : Number(keepalive),
       usePeerDns: v['use-peer-dns'] !== 'no',
       name,
+      encryption: resolveEncryption(this.store.findByName(MENU.profile, v['profile'] ?? 'default-encryption')?.values['use-encryption']),
     });
     this.deps.logger.log(['l2tp', 'info'], `${name}: initializing... connecting to ${v['connect-to']}`);
     if (tunnelId === undefined) return this.clientFailed(now, c, 'no free tunnel id');
@@ -301,7 +334,7 @@ export class L2tpRouter implements RuntimeProvider {
   }
 
   private stopClient(now: Instant, c: ClientState, why: string): void {
-    this.timers.stop(`redial:${c.id}`);
+    this.timers.delete(`redial:${c.id}`);
     if (c.tunnelId !== undefined) {
       this.clientByTunnel.delete(c.tunnelId);
       this.service.hangUp(now, c.tunnelId, why);
@@ -350,14 +383,21 @@ export class L2tpRouter implements RuntimeProvider {
 
   handleDatagram(now: Instant, from: Address, bytes: Uint8Array, via: SocketKey = MAIN_SOCKET): void {
     this.now = now;
-    this.service.handleDatagram(now, from, bytes, via);
+    if (via === RADIUS_SOCKET || via === COA_SOCKET) {
+      this.aaa.handleDatagram(now, via, from, bytes);
+      this.pumpAaa();
+    } else {
+      this.service.handleDatagram(now, from, bytes, via);
+    }
     this.pump(now);
   }
 
   handleTimeout(now: Instant): void {
     this.now = now;
     this.service.handleTimeout(now);
-    for (const t of this.timers.expired(now)) {
+    this.aaa.handleTimeout(now);
+    this.pumpAaa();
+    for (const t of this.timers.popDue(now)) {
       if (t.startsWith('redial:')) {
         const c = this.clients.get(t.slice('redial:'.length));
         if (c && c.tunnelId === undefined) this.dial(now, c);
@@ -367,11 +407,19 @@ export class L2tpRouter implements RuntimeProvider {
   }
 
   nextTimeout(): Instant | undefined {
-    return earliest(this.service.nextTimeout(), this.timers.next());
+    return earliest(this.service.nextTimeout(), this.timers.peek(), this.aaa.nextTimeout());
   }
 
   pollTransmit(): Transmit | undefined {
-    return this.service.pollTransmit();
+    return this.service.pollTransmit() ?? this.aaa.pollTransmit();
+  }
+
+  /** AAA's socket needs become router commands. */
+  private pumpAaa(): void {
+    for (let c = this.aaa.pollCommand(); c; c = this.aaa.pollCommand()) {
+      if (c.type === 'listen-coa') this.commands.push({ type: 'open-socket', socket: COA_SOCKET, address: '0.0.0.0', port: c.port });
+      else this.commands.push({ type: 'close-socket', socket: COA_SOCKET });
+    }
   }
 
   /** An IP packet from the interface of a session (TUN), into the tunnel. */
@@ -406,7 +454,7 @@ export class L2tpRouter implements RuntimeProvider {
   /** Closes everything with StopCCN (daemon shutdown). */
   shutdown(now: Instant): void {
     this.now = now;
-    for (const c of this.clients.values()) this.timers.stop(`redial:${c.id}`);
+    for (const c of this.clients.values()) this.timers.delete(`redial:${c.id}`);
     this.service.shutdown(now);
     this.pump(now);
   }
@@ -451,14 +499,16 @@ export class L2tpRouter implements RuntimeProvider {
           mtu: 0,
           staticId: undefined,
           radius: false,
+          encoding: '',
+          endCause: undefined,
         });
+        this.aaa.sessionStarted(now, ev.key, this.nextSessionIndex - 1, ev.peer);
         return;
       }
-      case 'auth-check': {
-        const verdict = this.checkLocal(ev.check.user, ev.peer, (password) => verifyWithPassword(ev.check, password));
-        this.service.completeAuth(now, ev.key, verdict);
+      case 'auth-check':
+        this.aaa.check(now, ev.key, ev.check);
+        this.pumpAaa();
         return;
-      }
       case 'authenticated': {
         const c = this.clientBySession.get(ev.key);
         if (c) return;
@@ -477,8 +527,9 @@ export class L2tpRouter implements RuntimeProvider {
           c.failures = 0;
           c.local = ev.local;
           c.remote = ev.remote;
-          c.mtu = link?.state.negotiated.mtu ?? 0;
+          c.mtu = tunnelMtu(link);
           c.mru = link?.state.negotiated.mru ?? 0;
+          c.encoding = link?.state.encoding ?? '';
           const name = this.store.get(MENU.client, c.id)?.values['name'] ?? c.id;
           const demand = c.demandKey !== undefined ? this.interfaces.get(c.demandKey) : undefined;
           if (c.demandKey !== undefined && demand) {
@@ -495,11 +546,23 @@ export class L2tpRouter implements RuntimeProvider {
         a.up = true;
         a.local = ev.local;
         a.remote = ev.remote;
-        a.mtu = link?.state.negotiated.mtu ?? 0;
+        a.mtu = tunnelMtu(link);
+        a.encoding = link?.state.encoding ?? '';
+        a.radius = this.aaa.isRadius(ev.key);
         a.staticId = this.staticEntryFor(a.user, ev.key);
         const staticName = a.staticId !== undefined ? this.store.get(MENU.serverIf, a.staticId)?.values['name'] : undefined;
-        const secret = this.store.findByName(MENU.secret, a.user);
-        this.interfaceUp(ev.key, staticName ?? `<l2tp-${a.user}>`, a.local, a.remote, a.mtu, parseSecretRoutes(secret?.values['routes']));
+        const params = this.aaa.params(ev.key);
+        this.interfaceUp(ev.key, staticName ?? `<l2tp-${a.user}>`, a.local, a.remote, a.mtu, parseSecretRoutes((params?.routes ?? []).join(',')));
+        const rl = params?.rateLimit;
+        if (rl) {
+          // rx/tx from the router's point of view: rx = what the client sends us.
+          this.service.dataPath.setRateLimiters(ev.key, {
+            rx: new TokenBucket({ rate: rl.rx, ...(rl.burstRx !== undefined ? { burstRate: rl.burstRx } : {}), ...(rl.thresholdRx !== undefined ? { threshold: rl.thresholdRx } : {}), ...(rl.burstTimeRxMs !== undefined ? { burstTimeMs: rl.burstTimeRxMs } : {}) }),
+            tx: new TokenBucket({ rate: rl.tx, ...(rl.burstTx !== undefined ? { burstRate: rl.burstTx } : {}), ...(rl.thresholdTx !== undefined ? { threshold: rl.thresholdTx } : {}), ...(rl.burstTimeTxMs !== undefined ? { burstTimeMs: rl.burstTimeTxMs } : {}) }),
+          });
+        }
+        this.aaa.sessionUp(now, ev.key);
+        this.pumpAaa();
         this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged in, ${a.remote}`);
         return;
       }
@@ -516,6 +579,9 @@ export class L2tpRouter implements RuntimeProvider {
         const a = this.sessions.get(ev.key);
         if (!a) return;
         this.sessions.delete(ev.key);
+        const c2 = ev.counters ?? this.service.counters(ev.key);
+        this.aaa.sessionDown(now, ev.key, a.endCause ?? endCauseOf(ev.code), c2 ? { inputOctets: c2.rxBytes, outputOctets: c2.txBytes, inputPackets: c2.rxPackets, outputPackets: c2.txPackets } : undefined);
+        this.pumpAaa();
         if (a.user) {
           const secret = this.store.findByName(MENU.secret, a.user);
           if (secret) this.secretHistory.set(secret.id, { lastLoggedOut: now, lastCallerId: a.peer.ip, lastDisconnectReason: ev.reason });
@@ -581,42 +647,23 @@ export class L2tpRouter implements RuntimeProvider {
   // ---------------------------------------------------------------------------------------------
   // Authorisation (RouterOS precedence)
 
-  private checkLocal(user: string, peer: Address, verify: (password: string) => ReturnType<typeof verifyWithPassword>): ReturnType<typeof verifyWithPassword> {
-    const secret = this.store.findByName(MENU.secret, user);
-    if (!secret) return this.refuse(user, 'no such user');
-    const v = secret.values;
-    if (v['disabled'] === 'yes') return this.refuse(user, 'user disabled');
-    if (v['service'] !== 'any' && v['service'] !== 'l2tp') return this.refuse(user, `service ${v['service']} not allowed`);
-    const callerId = v['caller-id'] ?? '';
-    if (callerId !== '' && callerId !== peer.ip) return this.refuse(user, `caller-id ${peer.ip} not allowed`);
-    const verdict = verify(v['password'] ?? '');
-    if (!verdict.ok) this.deps.logger.log(['l2tp', 'ppp', 'info'], `<${peer.ip}>: user ${user} authentication failed`);
-    return verdict;
-  }
-
-  private refuse(user: string, why: string): { ok: false; message: string } {
-    this.deps.logger.log(['l2tp', 'ppp', 'info'], `user ${user} authentication failed: ${why}`);
-    return { ok: false, message: 'authentication failed' };
-  }
-
   private authorizeSession(now: Instant, key: SessionKey, user: string): void {
-    const secret = this.store.findByName(MENU.secret, user);
-    const server = this.store.settings(MENU.server);
-    const profileName = secret?.values['profile'] ?? server['default-profile'] ?? 'default';
-    const profile = this.store.findByName(MENU.profile, profileName)?.values ?? {};
-    const fallback = this.store.findByName(MENU.profile, server['default-profile'] ?? 'default')?.values ?? {};
-    const pick = (name: string): string => secret?.values[name] || profile[name] || fallback[name] || '';
-    const local = pick('local-address');
-    const remote = pick('remote-address');
-    const dns = splitList(profile['dns-server'] || fallback['dns-server']);
-    const wins = splitList(profile['wins-server'] || fallback['wins-server']);
-    if (!isIpv4(local) || !isIpv4(remote)) {
-      const why = !remote ? 'no remote-address' : !local ? 'no local-address' : `address pools are not supported yet (${remote})`;
-      this.deps.logger.log(['l2tp', 'ppp', 'error'], `${user}: cannot assign addresses: ${why}`);
-      this.service.disconnect(now, key, `address assignment failed: ${why}`);
+    const r = this.aaa.authorizeSession(key, user);
+    if (!r.ok) {
+      this.deps.logger.log(['l2tp', 'ppp', 'info'], `${user}: login refused: ${r.reason}`);
+      const a = this.sessions.get(key);
+      if (a) a.endCause = 'nas-request';
+      this.service.disconnect(now, key, r.reason);
       return;
     }
-    this.service.authorize(now, key, { localAddress: local, remoteAddress: remote, dns, wins });
+    const p = r.session.params;
+    this.service.authorize(now, key, {
+      localAddress: r.session.localAddress,
+      remoteAddress: r.session.remoteAddress,
+      dns: [...p.dnsServers],
+      wins: [...p.winsServers],
+      encryption: p.useEncryption,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -630,6 +677,7 @@ export class L2tpRouter implements RuntimeProvider {
         .map((a) => ({ id: `*${(0x9000000 + a.index).toString(16).toUpperCase()}`, flags: 'R', values: this.serverIfValues(a, `<l2tp-${a.user}>`) }));
     }
     if (menu === MENU.iface) return this.interfaceRows();
+    if (menu === 'ip pool used') return this.aaa.poolUsedRows();
     return [];
   }
 
@@ -657,6 +705,7 @@ export class L2tpRouter implements RuntimeProvider {
   }
 
   monitor(menu: string, id: string): Readonly<Record<string, string>> | undefined {
+    if (menu === 'radius') return this.store.get('radius', id) ? this.aaa.radiusMonitor() : undefined;
     if (menu === MENU.client) {
       if (!this.store.get(MENU.client, id)) return undefined;
       const c = this.clients.get(id);
@@ -666,7 +715,7 @@ export class L2tpRouter implements RuntimeProvider {
         status: 'connected',
         uptime: formatDuration(this.now - (c.connectedAt ?? this.now)),
         'idle-time': formatDuration(this.now - Math.max(c.lastActivity, (c.session !== undefined ? this.service.counters(c.session)?.lastActivity : undefined) ?? 0)),
-        encoding: '',
+        encoding: c.encoding,
         mtu: String(c.mtu),
         mru: String(c.mru),
         'local-address': c.local,
@@ -676,7 +725,7 @@ export class L2tpRouter implements RuntimeProvider {
     if (menu === MENU.serverIf) {
       const a = [...this.sessions.values()].find((s) => s.up && (s.staticId === id || `*${(0x9000000 + s.index).toString(16).toUpperCase()}` === id));
       if (!a) return undefined;
-      return { status: 'connected', uptime: formatDuration(this.now - a.startedAt), encoding: '', mtu: String(a.mtu), 'local-address': a.local, 'remote-address': a.remote };
+      return { status: 'connected', uptime: formatDuration(this.now - a.startedAt), encoding: a.encoding, mtu: String(a.mtu), 'local-address': a.local, 'remote-address': a.remote };
     }
     return undefined;
   }
@@ -709,7 +758,7 @@ export class L2tpRouter implements RuntimeProvider {
         'caller-id': a.peer.ip,
         address: a.remote,
         uptime: formatDuration(this.now - a.startedAt),
-        encoding: '',
+        encoding: a.encoding,
         'session-id': `0x${(0x81000000 + a.index).toString(16).toUpperCase()}`,
         'limit-bytes-in': secret?.values['limit-bytes-in'] ?? '0',
         'limit-bytes-out': secret?.values['limit-bytes-out'] ?? '0',
@@ -746,7 +795,7 @@ export class L2tpRouter implements RuntimeProvider {
       mtu: String(a.mtu),
       'client-address': a.peer.ip,
       uptime: formatDuration(this.now - a.startedAt),
-      encoding: '',
+      encoding: a.encoding,
     };
   }
 
@@ -824,6 +873,35 @@ export class L2tpRouter implements RuntimeProvider {
 
   private identity(): string {
     return this.store.settings('system identity')['name'] ?? 'MikroTik';
+  }
+}
+
+/** RouterOS `use-encryption` of a profile; `default` means no. */
+function resolveEncryption(v: string | undefined): UseEncryption {
+  return v === 'yes' || v === 'required' ? v : 'no';
+}
+
+/** The IP MTU of a link: the negotiated MTU, less MPPE's 4 octets when it encrypts. */
+function tunnelMtu(link: { state: { negotiated: { mtu: number }; encoding: string } } | undefined): number {
+  if (!link) return 0;
+  return link.state.negotiated.mtu - (link.state.encoding !== '' ? 4 : 0);
+}
+
+/** Accounting's terminate cause for a session that ended without us choosing why. */
+function endCauseOf(code: string): SessionEndReason {
+  switch (code) {
+    case 'keepalive':
+    case 'retransmit-limit':
+    case 'lower-down':
+    case 'tunnel-down':
+      return 'lost-carrier';
+    case 'admin':
+    case 'local-close':
+      return 'admin-reset';
+    case 'auth-failed':
+      return 'user-error';
+    default:
+      return 'user-request';
   }
 }
 
