@@ -106,7 +106,13 @@ export async function runConsole(client: ControlClient, io: ConsoleIo = { input:
     removeHistoryDuplicates: true,
     completer: (line: string, callback: (err: Error | null, result: [string[], string]) => void) => {
       client.request('complete', line, line.length).then(
-        (r) => callback(null, [r.completions ?? [], completionWord(line)]),
+        (r) => {
+          const list = r.completions ?? [];
+          // A single finished word (a menu, a verb, a value) gets its separating space, as on
+          // RouterOS; `name=` waits for its value.
+          const only = list.length === 1 ? list[0] : undefined;
+          callback(null, [only !== undefined && !only.endsWith('=') ? [`${only} `] : list, completionWord(line)]);
+        },
         () => callback(null, [[], completionWord(line)]),
       );
     },
@@ -128,8 +134,8 @@ export async function runConsole(client: ControlClient, io: ConsoleIo = { input:
     // Like a shell: abandon the line being typed.
     continued = '';
     io.output.write('^C\n');
+    // Ctrl-U clears the typed text and redraws the prompt on the fresh line.
     rl.write(null, { ctrl: true, name: 'u' });
-    rl.prompt();
   });
 
   if (terminal) {
