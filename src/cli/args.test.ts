@@ -4,9 +4,11 @@ import { ArgError, parseArgs, resolveDataDir } from './args.js';
 import { completionWord, questionMarkIsLiteral } from './console.js';
 
 test('commands and options', () => {
-  assert.deepEqual(parseArgs(['start']), { kind: 'start' });
-  assert.deepEqual(parseArgs(['start', '--data-dir', '/d', '--import', 'x.rsc']), { kind: 'start', dataDir: '/d', importFile: 'x.rsc' });
-  assert.deepEqual(parseArgs(['--data-dir=/d', 'start']), { kind: 'start', dataDir: '/d' });
+  assert.deepEqual(parseArgs(['start']), { kind: 'start', network: true });
+  assert.deepEqual(parseArgs(['start', '--data-dir', '/d', '--import', 'x.rsc']), { kind: 'start', dataDir: '/d', importFile: 'x.rsc', network: true });
+  assert.deepEqual(parseArgs(['--data-dir=/d', 'start']), { kind: 'start', dataDir: '/d', network: true });
+  assert.deepEqual(parseArgs(['start', '--no-network']), { kind: 'start', network: false });
+  assert.ok(parseArgs(['exec', '--no-network', '/x']) instanceof ArgError);
   assert.deepEqual(parseArgs(['exec', '/ppp secret print']), { kind: 'exec', text: '/ppp secret print' });
   assert.deepEqual(parseArgs(['exec', '--data-dir', '/d', '/ppp', 'secret', 'print']), { kind: 'exec', dataDir: '/d', text: '/ppp secret print' });
   assert.deepEqual(parseArgs(['exec', '/ppp secret print', '--data-dir', '/d']), { kind: 'exec', dataDir: '/d', text: '/ppp secret print' });

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 export type CliCommand =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  | { readonly kind: 'start'; readonly dataDir?: string; readonly importFile?: string }
+  | { readonly kind: 'start'; readonly dataDir?: string; readonly importFile?: string; readonly network: boolean }
   | { readonly kind: 'exec'; readonly dataDir?: string; readonly text?: string }
   | { readonly kind: 'console'; readonly dataDir?: string };
 
@@ -47,6 +47,7 @@ export function parseArgs(argv: readonly string[]): CliCommand | ArgError {
   const words: string[] = [];
   let flagHelp = false;
   let flagVersion = false;
+  let noNetwork = false;
   let i = 0;
   let endOfOptions = false;
   // Bounded by argv's length: every pass consumes one or two elements.
@@ -63,6 +64,10 @@ export function parseArgs(argv: readonly string[]): CliCommand | ArgError {
     }
     if (!endOfOptions && (a === '--version' || a === '-V')) {
       flagVersion = true;
+      continue;
+    }
+    if (!endOfOptions && a === '--no-network') {
+      noNetwork = true;
       continue;
     }
     if (!endOfOptions && a.startsWith('--')) {
@@ -94,13 +99,14 @@ export function parseArgs(argv: readonly string[]): CliCommand | ArgError {
   for (const name of options.keys()) {
     if (!OPTIONS[command].includes(name)) return new ArgError(`option --${name} does not apply to ${command}`);
   }
+  if (noNetwork && command !== 'start') return new ArgError(`option --no-network does not apply to ${command}`);
   const dataDir = options.get('data-dir');
   const dd = dataDir !== undefined ? { dataDir } : {};
   switch (command) {
     case 'start': {
       if (words.length > 0) return new ArgError(`unexpected argument ${JSON.stringify(words[0])}`);
       const importFile = options.get('import');
-      return { kind: 'start', ...dd, ...(importFile !== undefined ? { importFile } : {}) };
+      return { kind: 'start', ...dd, ...(importFile !== undefined ? { importFile } : {}), network: !noNetwork };
     }
     case 'exec':
       return { kind: 'exec', ...dd, ...(words.length > 0 ? { text: words.join(' ') } : {}) };
@@ -130,7 +136,9 @@ export function resolveDataDir(option: string | undefined, e: DataDirEnv): strin
 }
 
 export const USAGE = `Usage:
-  l2tp start   [--data-dir DIR] [--import FILE.rsc]   run the daemon in the foreground
+  l2tp start   [--data-dir DIR] [--import FILE.rsc] [--no-network]
+               run the daemon in the foreground (--no-network: configuration only, no
+               sockets, interfaces or kernel settings)
   l2tp exec    [--data-dir DIR] '<console command>'   run console commands in the daemon
   l2tp console [--data-dir DIR]                       interactive RouterOS-style console
   l2tp --help | --version

@@ -8,14 +8,15 @@
  * console) and exits 0, or 1 when the text ended in an error (`failure: ...`, syntax errors),
  * or 2 when the daemon is not running. Usage errors exit 64 (EX_USAGE).
  *
- * The App the daemon runs is `appFactory` below: configuration only until the services are
- * wired in (src/daemon/app.ts describes the contract).
+ * The App the daemon runs is chosen by `appFactoryFor` below (src/daemon/app.ts describes the
+ * contract).
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConfigOnlyApp, type AppFactory } from '../daemon/app.js';
+import { createNetworkApp } from '../daemon/network-app.js';
 import { runDaemon } from '../daemon/daemon.js';
 import { controlSocketPath } from '../platform/config-file.js';
 import { ArgError, USAGE, parseArgs, resolveDataDir } from './args.js';
@@ -28,8 +29,14 @@ export const EXIT_FAILURE = 1;
 export const EXIT_NOT_RUNNING = 2;
 export const EXIT_USAGE = 64;
 
-/** What `l2tp start` runs. */
-export const appFactory: AppFactory = createConfigOnlyApp;
+/**
+ * What `l2tp start` runs: the network App (UDP, TUN, routes), or with `--no-network` the
+ * configuration only (nothing opened, no kernel state touched: for preparing configurations and
+ * for tests outside network namespaces).
+ */
+export function appFactoryFor(network: boolean): AppFactory {
+  return network ? createNetworkApp : createConfigOnlyApp;
+}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -84,7 +91,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runDaemon({
         dataDir: dirOf(cmd.dataDir),
         version: packageVersion(),
-        appFactory,
+        appFactory: appFactoryFor(cmd.network),
         ...(importText ? { importText } : {}),
       });
     }

@@ -131,7 +131,8 @@ async function startLocked(opts: DaemonOptions, lock: DataDirLock, fail: (m: str
     store = parsed;
   }
 
-  const logs = new LogBuffer({ sink: streamSink(opts.stdout ?? process.stdout) });
+  // Like RouterOS's default logging rules: no debug topics unless asked (L2TP_DEBUG=1).
+  const logs = new LogBuffer({ sink: streamSink(opts.stdout ?? process.stdout), debug: process.env['L2TP_DEBUG'] === '1' });
   const logger: Logger = logs;
 
   if (opts.importText) {

@@ -31,6 +31,8 @@ export interface LogRecord {
 }
 
 export interface LogBufferOptions {
+  /** Keep entries with the `debug` topic (default true). */
+  readonly debug?: boolean;
   /** Entries kept for `/log print` (default 1000). */
   readonly capacity?: number;
   /** Receives each formatted line (without the newline); default: none. */
@@ -84,9 +86,14 @@ export class LogBuffer implements Logger {
     this.ring = new Array<LogRecord | undefined>(this.capacity).fill(undefined);
     this.clock = opts.clock ?? Date.now;
     this.sink = opts.sink;
+    this.debug = opts.debug ?? true;
   }
 
+  /** Whether `debug` entries are kept (RouterOS logs no debug topics unless asked). */
+  private readonly debug: boolean;
+
   log(topics: readonly LogTopic[], message: string): void {
+    if (!this.debug && topics.includes('debug')) return;
     const at = this.clock();
     this.count++;
     const record: LogRecord = { id: `*${this.count.toString(16).toUpperCase()}`, at, topics: [...topics], message: oneLine(message) };

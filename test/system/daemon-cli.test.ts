@@ -38,7 +38,7 @@ function tempDir(t: TestContext): string {
 }
 
 async function startDaemon(t: TestContext, dir: string, extra: readonly string[] = []): Promise<ProcessHandle> {
-  const p = spawnProcess([process.execPath, '--enable-source-maps', ...loader(), CLI, 'start', '--data-dir', dir, ...extra], { name: 'l2tp start', env: ENV });
+  const p = spawnProcess([process.execPath, '--enable-source-maps', ...loader(), CLI, 'start', '--no-network', '--data-dir', dir, ...extra], { name: 'l2tp start', env: ENV });
   t.after(() => p.stop('SIGKILL'));
   await p.waitForLine(/system,info l2tp \S+ started/, 20_000);
   return p;
@@ -201,7 +201,7 @@ test('seed manual examples through l2tp exec: golden output, exit statuses, rest
   assert.match(reply, /"code":"CTL_BAD_JSON"/);
 
   // A second daemon on the same directory refuses to start.
-  const second = await l2tp(['start', '--data-dir', dir]);
+  const second = await l2tp(['start', '--no-network', '--data-dir', dir]);
   assert.equal(second.code, 1);
   assert.match(second.stderr, new RegExp(`another l2tp daemon \\(pid ${daemon.pid}\\) is running`));
   assert.equal(statSync(sock).isSocket(), true, 'the refused daemon left the socket alone');
@@ -267,11 +267,11 @@ test('a failing --import is fatal and saves nothing', { timeout: 60_000 }, async
   const dir = tempDir(t);
   const script = join(dir, 'bad.rsc');
   writeFileSync(script, '/ip pool add name=p1 ranges=10.0.0.1-10.0.0.9\n/ip pool add name=p2 rangez=1\n');
-  const r = await l2tp(['start', '--data-dir', join(dir, 'data'), '--import', script]);
+  const r = await l2tp(['start', '--no-network', '--data-dir', join(dir, 'data'), '--import', script]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /import bad\.rsc failed: .*line 2.*nothing was saved/);
   assert.equal(existsSync(join(dir, 'data', 'config.json')), false);
-  const missing = await l2tp(['start', '--data-dir', join(dir, 'data'), '--import', join(dir, 'nope.rsc')]);
+  const missing = await l2tp(['start', '--no-network', '--data-dir', join(dir, 'data'), '--import', join(dir, 'nope.rsc')]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot read .*nope\.rsc/);
 });
@@ -281,7 +281,7 @@ test('a corrupt config.json is refused, named, and never replaced', { timeout: 6
   const path = join(dir, 'config.json');
   const corrupt = '{"format":"l2tp-config","version":1,"nextId":2,"lists":{"ppp secret":[{"id":"*1","values":{"name":';
   writeFileSync(path, corrupt);
-  const r = await l2tp(['start', '--data-dir', dir]);
+  const r = await l2tp(['start', '--no-network', '--data-dir', dir]);
   assert.equal(r.code, 1);
   assert.ok(r.stderr.includes(`cannot load configuration file ${path}`), r.stderr);
   assert.match(r.stderr, /not starting \(the file is left as it is\)/);

@@ -32,7 +32,7 @@ const TIME_BUDGET_MS = 60_000;
 const EXECS_PER_ROUND = 12;
 
 async function startDaemon(t: TestContext, dir: string): Promise<ProcessHandle> {
-  const p = spawnProcess([process.execPath, ...LOADER, CLI, 'start', '--data-dir', dir], { name: 'l2tp start', env: ENV });
+  const p = spawnProcess([process.execPath, ...LOADER, CLI, 'start', '--no-network', '--data-dir', dir], { name: 'l2tp start', env: ENV });
   t.after(() => p.stop('SIGKILL'));
   await p.waitForLine(/system,info l2tp \S+ started/, 20_000);
   return p;
