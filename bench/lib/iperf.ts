@@ -53,8 +53,9 @@ export async function iperfTcp(client: Netns, serverIp: string, seconds: number)
   return { mbps: num(recv['bits_per_second']) / 1e6 };
 }
 
-export async function iperfUdp(client: Netns, serverIp: string, seconds: number, rate: string, length = 1400): Promise<UdpResult> {
-  const r = await client.exec(['iperf3', '-c', serverIp, '-u', '-l', String(length), '-b', rate, '-t', String(seconds), '-J'], {
+export async function iperfUdp(client: Netns, serverIp: string, seconds: number, rate: string, length = 1400, window?: string): Promise<UdpResult> {
+  const w = window === undefined ? [] : ['-w', window];
+  const r = await client.exec(['iperf3', '-c', serverIp, '-u', '-l', String(length), '-b', rate, '-t', String(seconds), ...w, '-J'], {
     timeoutMs: (seconds + 20) * 1000,
     check: false,
   });

@@ -173,3 +173,26 @@ export function haveBinary(name: string): boolean {
   const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   return r.status === 0 && r.stdout.trim() !== '';
 }
+
+function cpuTotals(): { busy: number; total: number } {
+  let line = '';
+  try {
+    line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+  // cpu user nice system idle iowait irq softirq steal ... (proc(5)); idle + iowait = not busy.
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = f.slice(0, 8).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  const idle = (f[3] ?? 0) + (f[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** Share of all CPUs busy (0..100) over the next `ms` milliseconds, from /proc/stat. */
+export async function machineBusyPercent(ms = 1000): Promise<number> {
+  const a = cpuTotals();
+  await sleep(ms);
+  const b = cpuTotals();
+  const dt = b.total - a.total;
+  return dt > 0 ? ((b.busy - a.busy) / dt) * 100 : 0;
+}
