@@ -173,6 +173,15 @@ export class NetworkDriver {
       case 'interface-readdress':
         this.enqueue(() => this.interfaceReaddress(c));
         return;
+      case 'interface-routes':
+        this.enqueue(async () => {
+          if (!this.interfaces.get(c.key)?.tun) return;
+          const batch = this.ip.batch();
+          for (const r of c.remove) batch.add(routeArgs('del', r, c.kernelName));
+          for (const r of c.add) batch.add(routeArgs('replace', r, c.kernelName));
+          await batch.run();
+        });
+        return;
     }
   }
 

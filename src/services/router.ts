@@ -72,6 +72,8 @@ export type RouterCommand =
       readonly routes: readonly RouteSpec[];
     }
   | { readonly type: 'interface-down'; readonly key: SessionKey; readonly kernelName: string; readonly routes: readonly RouteSpec[] }
+  /** `/ip route` changed while the interface is up. */
+  | { readonly type: 'interface-routes'; readonly key: SessionKey; readonly kernelName: string; readonly add: readonly RouteSpec[]; readonly remove: readonly RouteSpec[] }
   /** Dial-on-demand: the interface stays, its addresses change (placeholder <-> negotiated). */
   | {
       readonly type: 'interface-readdress';
@@ -91,7 +93,11 @@ type ClientStatus = 'dialing' | 'verifying password...' | 'connected' | 'disconn
 interface UpInterface {
   readonly name: string;
   readonly kernelName: string;
-  readonly routes: readonly RouteSpec[];
+  readonly remote: string;
+  /** Routes of the session itself (secret routes, add-default-route). */
+  readonly own: readonly RouteSpec[];
+  /** Everything installed: `own` plus `/ip route` entries through this interface. */
+  routes: readonly RouteSpec[];
 }
 
 interface ClientState {
@@ -215,6 +221,7 @@ export class L2tpRouter implements RuntimeProvider {
       else if (c.menu === MENU.client) this.applyClient(now, c.id);
     }
     if (server) this.applyServer(now);
+    if (changes.some((c) => c.menu === 'ip route')) this.applyStaticRoutes();
     this.aaa.reconfigure(now, changes);
     this.pumpAaa();
   }
@@ -600,18 +607,37 @@ export class L2tpRouter implements RuntimeProvider {
   // ---------------------------------------------------------------------------------------------
   // Interfaces
 
-  private interfaceUp(key: SessionKey, name: string, local: string, remote: string, mtu: number, own: readonly RouteSpec[]): void {
-    if (this.interfaces.has(key)) return;
-    const kernelName = this.kernelNameFor(name);
-    // Static `/ip route` entries whose gateway is this interface, or its remote address.
-    const routes: RouteSpec[] = [...own];
+  /** Static `/ip route` entries whose gateway is this interface, or its remote address. */
+  private staticRoutesVia(name: string, remote: string): RouteSpec[] {
+    const routes: RouteSpec[] = [];
     for (const r of this.store.items('ip route')) {
       const v = r.values;
       if (v['disabled'] === 'yes') continue;
       if (v['gateway'] === name) routes.push({ dst: v['dst-address'] ?? '0.0.0.0/0', metric: Number(v['distance'] ?? 1) });
       else if (v['gateway'] === remote) routes.push({ dst: v['dst-address'] ?? '0.0.0.0/0', gateway: remote, metric: Number(v['distance'] ?? 1) });
     }
-    this.interfaces.set(key, { name, kernelName, routes });
+    return routes;
+  }
+
+  /** `/ip route` changed: bring every up interface's routes in line. */
+  private applyStaticRoutes(): void {
+    const key = (r: RouteSpec): string => `${r.dst} ${r.gateway ?? ''} ${r.metric ?? ''}`;
+    for (const [k, i] of this.interfaces) {
+      const next = [...i.own, ...this.staticRoutesVia(i.name, i.remote)];
+      const before = new Set(i.routes.map(key));
+      const after = new Set(next.map(key));
+      const add = next.filter((r) => !before.has(key(r)));
+      const remove = i.routes.filter((r) => !after.has(key(r)));
+      i.routes = next;
+      if (add.length > 0 || remove.length > 0) this.commands.push({ type: 'interface-routes', key: k, kernelName: i.kernelName, add, remove });
+    }
+  }
+
+  private interfaceUp(key: SessionKey, name: string, local: string, remote: string, mtu: number, own: readonly RouteSpec[]): void {
+    if (this.interfaces.has(key)) return;
+    const kernelName = this.kernelNameFor(name);
+    const routes: RouteSpec[] = [...own, ...this.staticRoutesVia(name, remote)];
+    this.interfaces.set(key, { name, kernelName, remote, own, routes });
     this.kernelNames.add(kernelName);
     this.commands.push({ type: 'interface-up', key, name, kernelName, local, remote, mtu, routes });
   }

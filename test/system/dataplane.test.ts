@@ -1,25 +1,47 @@
 /**
- * The data plane in network namespaces: our client and our server, configured with RouterOS
- * commands, carry real IP through TUN interfaces. Ping both ways, a TCP transfer with a checksum,
- * routes present while connected and removed after, interfaces removed on shutdown.
+ * The data plane in network namespaces, with the real daemon (`l2tp start`, configured with
+ * `l2tp exec` and RouterOS commands): our client and our server carry real IP through TUN
+ * interfaces. Ping both ways, a TCP transfer with a checksum, counters, routes present while
+ * connected and removed after, dial-on-demand, and the seed manual's remote-office (proxy-ARP)
+ * and site-to-site examples with three namespaces.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { systemTest } from './lab/lab.js';
-import type { Netns } from './lab/netns.js';
+import { join } from 'node:path';
+import { systemTest, type Lab } from './lab/lab.js';
+import { resolveScript, type Netns } from './lab/netns.js';
 import type { ProcessHandle } from './lab/proc.js';
 
-const DRIVER = new URL('./drivers/router-driver.js', import.meta.url);
+const CLI = resolveScript(new URL('../../src/cli/main.js', import.meta.url));
+const LOADER = CLI.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
 const ev = (name: string) => (m: Record<string, unknown>) => m['ev'] === name;
 
-async function command(r: ProcessHandle, line: string): Promise<string[]> {
-  const before = r.messages.filter(ev('reply')).length;
-  r.writeLine(line);
-  const reply = await r.waitForMessage(() => r.messages.filter(ev('reply')).length > before, `reply to ${line}`, 10_000);
-  void reply;
-  const last = r.messages.filter(ev('reply'))[before]!;
-  if (last['error']) throw new Error(`${line}: ${String(last['error'])}`);
-  return last['lines'] as string[];
+interface Daemon {
+  readonly process: ProcessHandle;
+  command(line: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+/** `l2tp start` inside a namespace with a fresh data directory, then `script` through `l2tp exec`. */
+async function startDaemon(lab: Lab, ns: Netns, script: readonly string[]): Promise<Daemon> {
+  const dir = join(await lab.tempDir('daemon'), 'data');
+  const env = { ...process.env, L2TP_DATA_DIR: '', L2TP_HISTORY_FILE: '' };
+  const p = ns.spawn([process.execPath, '--enable-source-maps', ...LOADER, CLI, 'start', '--data-dir', dir], { name: `l2tp@${ns.name}`, env });
+  await p.waitForLine(/system,info l2tp \S+ started/, 20_000);
+  const command = async (line: string): Promise<string[]> => {
+    const r = await ns.exec([process.execPath, ...LOADER, CLI, 'exec', '--data-dir', dir, line], { check: false, timeoutMs: 20_000, env });
+    if (r.code !== 0) throw new Error(`${line}: exit ${r.code}: ${r.stdout}${r.stderr}`);
+    return r.stdout.split('\n').filter((l) => l !== '');
+  };
+  for (const line of script) await command(line);
+  return {
+    process: p,
+    command,
+    stop: async () => {
+      const st = await p.stop('SIGTERM', 8_000);
+      assert.equal(st.code, 0, `daemon in ${ns.name} exits 0 on SIGTERM: ${p.output().slice(-2000)}`);
+    },
+  };
 }
 
 async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
@@ -41,22 +63,16 @@ systemTest('our client and server carry IP through TUN: ping both ways, TCP with
   const home = await lab.netns('dph');
   const lan = await lab.veth(office, home, { aAddr: '192.168.80.1/24', bAddr: '192.168.80.50/24' });
   void lan;
-  const server = office.spawnNode(DRIVER, [
-    [
+  const server = await startDaemon(lab, office, [
       '/interface l2tp-server server set enabled=yes authentication=mschap2',
       '/ppp secret add name=Home service=l2tp password=123 local-address=172.16.1.1 remote-address=172.16.1.2 routes="10.1.202.0/24 172.16.1.2 1"',
-    ].join('\n'),
-  ]);
-  await server.waitForMessage(ev('ready'), 'server ready', 10_000);
-  const client = home.spawnNode(DRIVER, [
-    ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.80.1 user=Home password=123 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1'].join('\n'),
-  ]);
-  await client.waitForMessage(ev('ready'), 'client ready', 10_000);
-  await waitFor('client connected', 20_000, async () => (await command(client, '/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+    ]);
+  const client = await startDaemon(lab, home, ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.80.1 user=Home password=123 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1']);
+  await waitFor('client connected', 20_000, async () => (await client.command('/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
 
-  const monitor = await command(client, '/interface l2tp-client monitor 0 once');
+  const monitor = await client.command('/interface l2tp-client monitor 0 once');
   assert.ok(monitor.some((l) => /local-address: 172\.16\.1\.2/.test(l)), monitor.join('\n'));
-  assert.ok((await command(server, '/ppp active print')).some((l) => /Home/.test(l)));
+  assert.ok((await server.command('/ppp active print')).some((l) => /Home/.test(l)));
 
   // Kernel state while connected
   const homeLinks = await home.exec(['ip', '-o', 'addr', 'show', 'dev', 'l2tp-out1']);
@@ -91,49 +107,41 @@ systemTest('our client and server carry IP through TUN: ping both ways, TCP with
   assert.equal(done['sha'], want);
 
   // Counters: the server received the 4 MiB on the session's interface.
-  const stats = await command(server, '/interface print stats');
+  const stats = await server.command('/interface print stats');
   const row = stats.find((l) => l.includes('<l2tp-Home>')) ?? '';
   const rxByte = Number(row.split(/\s+/).filter((f) => /^\d+$/.test(f))[1]);
   assert.ok(rxByte > payload.length, stats.join('\n'));
-  assert.ok((await command(server, '/ppp active print stats')).join('\n').match(/\d+\/\d+/));
+  assert.ok((await server.command('/ppp active print stats')).join('\n').match(/\d+\/\d+/));
 
   // Disconnect: routes and interfaces go away.
-  await command(client, '/interface l2tp-client disable 0');
+  await client.command('/interface l2tp-client disable 0');
   await waitFor('client interface removed', 10_000, async () => !(await home.exec(['ip', 'link'])).stdout.includes('l2tp-out1'));
   assert.doesNotMatch((await home.exec(['ip', 'route'])).stdout, /10\.1\.101\.0/);
   await waitFor('server session gone', 10_000, async () => !(await office.exec(['ip', 'link'])).stdout.includes('l2tp-Home'));
   assert.doesNotMatch((await office.exec(['ip', 'route'])).stdout, /10\.1\.202\.0/);
 
-  client.writeLine('/quit');
-  server.writeLine('/quit');
-  await client.waitForMessage(ev('exit'), 'client exit', 8_000);
-  await server.waitForMessage(ev('exit'), 'server exit', 8_000);
+  await client.stop();
+  await server.stop();
 }, { timeoutMs: 180_000 });
 
 systemTest('dial-on-demand: the placeholder route brings the link up on the first packet', async (lab) => {
   const office = await lab.netns('ddo');
   const home = await lab.netns('ddh');
   await lab.veth(office, home, { aAddr: '192.168.81.1/24', bAddr: '192.168.81.50/24' });
-  const server = office.spawnNode(DRIVER, [
-    ['/interface l2tp-server server set enabled=yes', '/ppp secret add name=Home password=123 local-address=172.16.2.1 remote-address=172.16.2.2'].join('\n'),
-  ]);
-  await server.waitForMessage(ev('ready'), 'server ready', 10_000);
-  const client = home.spawnNode(DRIVER, ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.81.1 user=Home password=123 dial-on-demand=yes add-default-route=yes disabled=no']);
-  await client.waitForMessage(ev('ready'), 'client ready', 10_000);
+  const server = await startDaemon(lab, office, ['/interface l2tp-server server set enabled=yes', '/ppp secret add name=Home password=123 local-address=172.16.2.1 remote-address=172.16.2.2']);
+  const client = await startDaemon(lab, home, ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.81.1 user=Home password=123 dial-on-demand=yes add-default-route=yes disabled=no']);
   await waitFor('placeholder interface', 10_000, async () => /inet 10\.112\.112\.\d+ peer 10\.112\.112\.\d+/.test((await home.exec(['ip', '-o', 'addr', 'show'])).stdout));
   assert.match((await home.exec(['ip', 'route'])).stdout, /default dev l2tp-out1/);
   // No traffic, no session.
   await new Promise((r) => setTimeout(r, 1500));
-  assert.ok(!(await command(server, '/ppp active print')).some((l) => /Home/.test(l)), 'not dialed without traffic');
+  assert.ok(!(await server.command('/ppp active print')).some((l) => /Home/.test(l)), 'not dialed without traffic');
   // Traffic dials; the first packets were queued and answered.
   const r = await home.exec(['ping', '-c', '6', '-i', '0.5', '-W', '3', '172.16.2.1'], { check: false, timeoutMs: 20_000 });
   assert.match(r.stdout, /[1-6] received/);
-  assert.ok((await command(client, '/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+  assert.ok((await client.command('/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
   assert.match((await home.exec(['ip', '-o', 'addr', 'show', 'dev', 'l2tp-out1'])).stdout, /inet 172\.16\.2\.2 peer 172\.16\.2\.1/);
-  client.writeLine('/quit');
-  server.writeLine('/quit');
-  await client.waitForMessage(ev('exit'), 'client exit', 8_000);
-  await server.waitForMessage(ev('exit'), 'server exit', 8_000);
+  await client.stop();
+  await server.stop();
 }, { timeoutMs: 120_000 });
 
 systemTest('remote office (seed manual): the laptop reaches an office LAN host through proxy-ARP', async (lab) => {
@@ -143,27 +151,19 @@ systemTest('remote office (seed manual): the laptop reaches an office LAN host t
   await lab.veth(laptop, office, { aAddr: '192.168.82.50/24', bAddr: '192.168.82.1/24', bName: 'ether1' });
   await lab.veth(office, host, { aAddr: '10.1.101.1/24', bAddr: '10.1.101.10/24', aName: 'ether2' });
   await host.exec(['ip', 'route', 'add', 'default', 'via', '10.1.101.1']);
-  const server = office.spawnNode(DRIVER, [
-    [
+  const server = await startDaemon(lab, office, [
       '/ppp secret add name=Laptop service=l2tp password=123 local-address=10.1.101.1 remote-address=10.1.101.100',
       '/interface l2tp-server server set enabled=yes',
       '/interface ethernet set ether2 arp=proxy-arp',
-    ].join('\n'),
-  ]);
-  await server.waitForMessage(ev('ready'), 'office ready', 10_000);
+    ]);
   assert.equal((await office.exec(['cat', '/proc/sys/net/ipv4/conf/ether2/proxy_arp'])).stdout.trim(), '1');
-  const client = laptop.spawnNode(DRIVER, [
-    ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.82.1 user=Laptop password=123 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1'].join('\n'),
-  ]);
-  await client.waitForMessage(ev('ready'), 'laptop ready', 10_000);
-  await waitFor('laptop connected', 20_000, async () => (await command(client, '/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+  const client = await startDaemon(lab, laptop, ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.82.1 user=Laptop password=123 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1']);
+  await waitFor('laptop connected', 20_000, async () => (await client.command('/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
   assert.ok(await ping(laptop, '10.1.101.10'), 'the laptop reaches the office LAN host');
   // The LAN host sees the laptop as a neighbour on its own LAN (answered by the router's proxy ARP).
   assert.match((await host.exec(['ip', 'neigh', 'show', '10.1.101.100'])).stdout, /10\.1\.101\.100 dev/);
-  client.writeLine('/quit');
-  server.writeLine('/quit');
-  await client.waitForMessage(ev('exit'), 'client exit', 8_000);
-  await server.waitForMessage(ev('exit'), 'server exit', 8_000);
+  await client.stop();
+  await server.stop();
 }, { timeoutMs: 120_000 });
 
 systemTest('site-to-site (seed manual): two LANs routed through the tunnel with routes= and a static route', async (lab) => {
@@ -175,23 +175,15 @@ systemTest('site-to-site (seed manual): two LANs routed through the tunnel with 
   await lab.veth(office, home, { aAddr: '192.168.83.1/24', bAddr: '192.168.83.50/24' });
   // The home LAN: an address on the home router's loopback stands for it.
   await home.exec(['ip', 'addr', 'add', '10.1.202.1/24', 'dev', 'lo']);
-  const server = office.spawnNode(DRIVER, [
-    [
+  const server = await startDaemon(lab, office, [
       '/ppp secret add name=Home service=l2tp password=123 local-address=172.16.1.1 remote-address=172.16.1.2 routes="10.1.202.0/24 172.16.1.2 1"',
       '/interface l2tp-server server set enabled=yes',
-    ].join('\n'),
-  ]);
-  await server.waitForMessage(ev('ready'), 'office ready', 10_000);
-  const client = home.spawnNode(DRIVER, [
-    ['/interface l2tp-client add user=Home password=123 connect-to=192.168.83.1 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1'].join('\n'),
-  ]);
-  await client.waitForMessage(ev('ready'), 'home ready', 10_000);
-  await waitFor('home connected', 20_000, async () => (await command(client, '/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+    ]);
+  const client = await startDaemon(lab, home, ['/interface l2tp-client add user=Home password=123 connect-to=192.168.83.1 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1']);
+  await waitFor('home connected', 20_000, async () => (await client.command('/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
   assert.ok(await ping(lanHost, '10.1.202.1'), 'office LAN host reaches the home LAN');
   const r = await home.exec(['ping', '-c', '3', '-i', '0.2', '-W', '2', '-I', '10.1.202.1', '10.1.101.10'], { check: false, timeoutMs: 10_000 });
   assert.equal(r.code, 0, 'home LAN reaches the office LAN host');
-  client.writeLine('/quit');
-  server.writeLine('/quit');
-  await client.waitForMessage(ev('exit'), 'client exit', 8_000);
-  await server.waitForMessage(ev('exit'), 'server exit', 8_000);
+  await client.stop();
+  await server.stop();
 }, { timeoutMs: 120_000 });
