@@ -159,7 +159,7 @@ export class NetworkDriver {
         this.sockets.close(MAIN_SOCKET);
         return;
       case 'open-socket':
-        void this.sockets.open(c.socket, c.address, 0);
+        void this.sockets.open(c.socket, c.address, c.port ?? 0);
         return;
       case 'close-socket':
         this.sockets.close(c.socket);

@@ -18,13 +18,12 @@
  * min(nextTimeout), `performance.now()` as the clock.
  */
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
-import { readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
 import { randomBytes as nodeRandomBytes, randomFillSync } from 'node:crypto';
 
-import { systemTest, type Lab } from './lab/lab.js';
-import { run, sleep, spawnProcess, type ProcessHandle } from './lab/proc.js';
+import { systemTest } from './lab/lab.js';
+import { freePortPair, setupFreeRadius } from './lab/freeradius.js';
+import { sleep } from './lab/proc.js';
 import type { Random } from '../../src/core/random.js';
 import { chapMd5Response } from '../../src/crypto/chap.js';
 import {
@@ -46,30 +45,6 @@ const LOOPBACK = '127.0.0.1';
 
 const nodeRandom: Random = { fill: (b) => randomFillSync(b) };
 
-/** Two consecutive free UDP ports on 127.0.0.1 (FreeRADIUS takes port and port+1). */
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 30; attempt++) {
-    const base = 20000 + 2 * (nodeRandomBytes(2).readUInt16BE(0) % 10000);
-    const socks: Socket[] = [];
-    try {
-      for (const p of [base, base + 1]) {
-        const s = createSocket('udp4');
-        socks.push(s);
-        await new Promise<void>((resolve, reject) => {
-          s.once('error', reject);
-          s.bind(p, LOOPBACK, () => resolve());
-        });
-      }
-      return base;
-    } catch {
-      // taken: try another pair
-    } finally {
-      for (const s of socks) s.close();
-    }
-  }
-  throw new Error('no free UDP port pair on 127.0.0.1');
-}
-
 const USERS = `alice Cleartext-Password := "wonderland"
 \tFramed-IP-Address = 10.5.0.9,
 \tFramed-Route = "192.168.9.0/24",
@@ -80,106 +55,6 @@ const USERS = `alice Cleartext-Password := "wonderland"
 User Cleartext-Password := "clientPass"
 
 `;
-
-/** A minimal virtual server: PAP, CHAP, MS-CHAP from the users file; accounting to detail. */
-function siteConfig(port: number): string {
-  return `server l2tp_test {
-  listen {
-    type = auth
-    ipaddr = ${LOOPBACK}
-    port = ${port}
-  }
-  listen {
-    type = acct
-    ipaddr = ${LOOPBACK}
-    port = ${port + 1}
-  }
-  authorize {
-    preprocess
-    chap
-    mschap
-    files
-    pap
-  }
-  authenticate {
-    Auth-Type PAP {
-      pap
-    }
-    Auth-Type CHAP {
-      chap
-    }
-    Auth-Type MS-CHAP {
-      mschap
-    }
-  }
-  preacct {
-    preprocess
-    acct_unique
-  }
-  accounting {
-    detail
-  }
-  post-auth {
-  }
-}
-`;
-}
-
-interface FreeRadius {
-  readonly dir: string;
-  readonly port: number;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  detail(): Promise<string>;
-}
-
-async function setupFreeRadius(lab: Lab): Promise<FreeRadius> {
-  const dir = await lab.tempDir('freeradius');
-  await run(['cp', '-a', '/etc/freeradius/3.0/.', dir]);
-  const conf = join(dir, 'radiusd.conf');
-  let text = await readFile(conf, 'utf8');
-  text = text
-    .replace(/^raddbdir = .*$/m, `raddbdir = ${dir}`)
-    .replace(/^logdir = .*$/m, `logdir = ${dir}/log`)
-    .replace(/^run_dir = .*$/m, `run_dir = ${dir}/run`)
-    .replace(/^proxy_requests\s*=.*$/m, 'proxy_requests = no')
-    // An Access-Reject is normally delayed 1 s; our test timeouts are shorter.
-    .replace(/^(\s*)reject_delay = .*$/m, '$1reject_delay = 0')
-    .replace(/^(\s*)(user|group) = freerad$/gm, '$1#$2 = freerad');
-  await writeFile(conf, text);
-  await mkdir(join(dir, 'log', 'radacct'), { recursive: true });
-  await mkdir(join(dir, 'run'), { recursive: true });
-  // No EAP (its module needs certificates the package has not generated) and only our own
-  // virtual server, listening on 127.0.0.1 at free ports.
-  await rm(join(dir, 'mods-enabled', 'eap'), { force: true });
-  for (const f of await readdir(join(dir, 'sites-enabled'))) await rm(join(dir, 'sites-enabled', f), { force: true });
-  const authorize = join(dir, 'mods-config', 'files', 'authorize');
-  await writeFile(authorize, USERS + (await readFile(authorize, 'utf8')));
-  const port = await freePortPair();
-  await writeFile(join(dir, 'sites-enabled', 'l2tp-test'), siteConfig(port));
-  let proc: ProcessHandle | undefined;
-  const fr: FreeRadius = {
-    dir,
-    port,
-    async start() {
-      const p = spawnProcess(['freeradius', '-X', '-d', dir], { name: 'freeradius', echo: process.env['RADIUS_ECHO'] === '1' });
-      proc = p;
-      await p.waitForLine(/Ready to process requests/, 15_000);
-    },
-    async stop() {
-      if (proc?.isRunning()) await proc.stop('SIGTERM', 5_000);
-      proc = undefined;
-    },
-    async detail() {
-      const base = join(dir, 'log', 'radacct', LOOPBACK);
-      let out = '';
-      for (const f of await readdir(base).catch(() => [] as string[])) out += await readFile(join(base, f), 'utf8');
-      return out;
-    },
-  };
-  lab.defer('freeradius', () => fr.stop());
-  return fr;
-}
 
 /** Drives the I/O-free engines over one UDP socket on 127.0.0.1. */
 class Driver {
@@ -258,7 +133,7 @@ const session = (n: number): RadiusSessionInfo => ({ acctSessionId: `sys-${n}`, 
 systemTest(
   'RADIUS client and accounting against FreeRADIUS on 127.0.0.1: four auth methods, failover, accounting through an outage',
   async (lab) => {
-    const fr = await setupFreeRadius(lab);
+    const fr = await setupFreeRadius(lab, { users: USERS });
     await fr.start();
     const deadPort = await freePortPair(); // nothing listens there: the first /radius entry is dead
     const server = (port: number): RadiusServer => ({ address: LOOPBACK, secret: SECRET, authenticationPort: port, accountingPort: port + 1, timeoutMs: 300 });

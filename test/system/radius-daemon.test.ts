@@ -1,0 +1,125 @@
+/**
+ * Our server authenticating our client's logins with a real FreeRADIUS (LAB.md), everything in
+ * network namespaces made here: the office namespace runs FreeRADIUS on its own 127.0.0.1 and
+ * our daemon as L2TP server with `/ppp aaa use-radius=yes`; the home namespace runs our daemon
+ * as client. Proves: PAP, CHAP, MS-CHAPv1 and MS-CHAPv2 logins through RADIUS (R flag in
+ * /ppp active); the RADIUS-assigned Framed-IP-Address and Framed-Route on the session;
+ * Accounting Start and Stop with the traffic's octets in FreeRADIUS's detail file; a
+ * Disconnect-Request from radclient ends the session; with FreeRADIUS stopped a login fails
+ * cleanly and the accounting Stop of a session that ended meanwhile is delivered once it is back.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { systemTest, type Lab } from './lab/lab.js';
+import { resolveScript, type Netns } from './lab/netns.js';
+import { setupFreeRadius, RADIUS_SECRET } from './lab/freeradius.js';
+import { run } from './lab/proc.js';
+
+const CLI = resolveScript(new URL('../../src/cli/main.js', import.meta.url));
+const LOADER = CLI.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+const RADIUS_PORT = 1812;
+
+const USERS = `alice Cleartext-Password := "wonderland"
+\tFramed-IP-Address = 10.5.0.9,
+\tFramed-Route = "192.168.9.0/24",
+\tClass = "gold"
+
+`;
+
+async function daemon(lab: Lab, ns: Netns): Promise<(line: string) => Promise<string>> {
+  const dir = join(await lab.tempDir('daemon'), 'data');
+  const env = { ...process.env, L2TP_DATA_DIR: '', L2TP_HISTORY_FILE: '' };
+  const p = ns.spawn([process.execPath, '--enable-source-maps', ...LOADER, CLI, 'start', '--data-dir', dir], { name: `l2tp@${ns.name}`, env });
+  await p.waitForLine(/system,info l2tp \S+ started/, 20_000);
+  lab.defer(`l2tp daemon in ${ns.name}`, async () => {
+    await p.stop('SIGTERM', 8_000);
+  });
+  return async (line: string) => {
+    const r = await ns.exec([process.execPath, ...LOADER, CLI, 'exec', '--data-dir', dir, line], { check: false, timeoutMs: 20_000, env });
+    if (r.code !== 0) throw new Error(`${line}: exit ${r.code}: ${r.stdout}${r.stderr}`);
+    return r.stdout;
+  };
+}
+
+async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+systemTest('RADIUS through our server: every method, Framed-IP/Route, accounting, Disconnect-Request, outage', async (lab) => {
+  const office = await lab.netns('rdo');
+  const home = await lab.netns('rdh');
+  await lab.veth(office, home, { aAddr: '192.168.84.1/24', bAddr: '192.168.84.50/24' });
+  const radius = await setupFreeRadius(lab, { users: USERS, ns: office, port: RADIUS_PORT });
+  await radius.start();
+
+  const server = await daemon(lab, office);
+  for (const line of [
+    '/interface l2tp-server server set enabled=yes authentication=pap,chap,mschap1,mschap2',
+    '/ppp profile set default-encryption local-address=10.5.0.1',
+    '/ppp aaa set use-radius=yes accounting=yes',
+    `/radius add address=127.0.0.1 secret=${RADIUS_SECRET} service=ppp authentication-port=${RADIUS_PORT} accounting-port=${RADIUS_PORT + 1} timeout=1s`,
+    '/radius incoming set accept=yes',
+  ])
+    await server(line);
+  const client = await daemon(lab, home);
+  const connected = async (): Promise<boolean> => /status: connected/.test(await client('/interface l2tp-client monitor 0 once'));
+
+  await client('/interface l2tp-client add name=l2tp-out1 connect-to=192.168.84.1 user=alice password=wonderland allow=pap disabled=yes');
+  for (const method of ['pap', 'chap', 'mschap1', 'mschap2']) {
+    await client(`/interface l2tp-client set 0 allow=${method} disabled=no`);
+    await waitFor(`${method} login through RADIUS`, 20_000, connected);
+    const active = await server('/ppp active print detail');
+    assert.match(active, /name="alice"/);
+    assert.match(active, /address=10\.5\.0\.9/, 'Framed-IP-Address');
+    assert.match(active, /^\s*\d+\s+R\b/m, 'R flag: authenticated by RADIUS');
+    assert.match((await office.exec(['ip', 'route'])).stdout, /192\.168\.9\.0\/24 .*dev l2tp-alice/, 'Framed-Route installed');
+    await client('/interface l2tp-client set 0 disabled=yes');
+    await waitFor('session gone', 10_000, async () => !/alice/.test(await server('/ppp active print')));
+  }
+
+  // Accounting with traffic.
+  const stops = async (): Promise<number> => (await radius.detail()).match(/Acct-Status-Type = Stop/g)?.length ?? 0;
+  await waitFor('accounting of the method logins', 15_000, async () => (await stops()) >= 4);
+  const stopsBeforePing = await stops();
+  await client('/interface l2tp-client set 0 disabled=no');
+  await waitFor('login', 20_000, connected);
+  const ping = await home.exec(['ping', '-c', '20', '-i', '0.05', '-s', '1000', '10.5.0.1'], { check: false, timeoutMs: 20_000 });
+  assert.equal(ping.code, 0, ping.stdout);
+  await client('/interface l2tp-client set 0 disabled=yes');
+  await waitFor('accounting Stop in the detail file', 15_000, async () => (await stops()) > stopsBeforePing);
+  const detail = await radius.detail();
+  assert.match(detail, /Acct-Status-Type = Start/);
+  const inOctets = [...detail.matchAll(/Acct-Input-Octets = (\d+)/g)].map((m) => Number(m[1]));
+  assert.ok(Math.max(...inOctets) >= 20 * 1000, `input octets ${inOctets.join(",")}\n${detail}`);
+  assert.match(detail, /Class = 0x676f6c64/, 'Class echoed');
+
+  // Disconnect-Request from radclient.
+  await client('/interface l2tp-client set 0 disabled=no');
+  await waitFor('login', 20_000, connected);
+  const dr = await office.exec(['sh', '-c', `echo 'User-Name = "alice"' | radclient -x -r 1 -t 3 127.0.0.1:1700 disconnect ${RADIUS_SECRET}`], { check: false, timeoutMs: 15_000 });
+  assert.match(dr.stdout, /Disconnect-ACK/, dr.stdout + dr.stderr);
+  await waitFor('session ended by Disconnect-Request', 10_000, async () => !/alice/.test(await server('/ppp active print')));
+  await client('/interface l2tp-client set 0 disabled=yes');
+
+  // Outage: a session is up, FreeRADIUS stops, the session ends (its Stop is queued), a new
+  // login fails cleanly; FreeRADIUS comes back and the queued Stop is delivered.
+  await client('/interface l2tp-client set 0 disabled=no');
+  await waitFor('login', 20_000, connected);
+  const stopsBefore = await stops();
+  await radius.stop();
+  await client('/interface l2tp-client set 0 disabled=yes');
+  await waitFor('session gone', 10_000, async () => !/alice/.test(await server('/ppp active print')));
+  await client('/interface l2tp-client set 0 disabled=no');
+  await new Promise((r) => setTimeout(r, 8_000));
+  assert.equal(await connected(), false, 'no login while RADIUS is down');
+  assert.match(await server('/log print'), /alice authentication failed/);
+  await client('/interface l2tp-client set 0 disabled=yes');
+  await radius.start();
+  await waitFor('queued accounting delivered after the outage', 30_000, async () => (await stops()) > stopsBefore);
+  void run;
+}, { timeoutMs: 300_000 });
