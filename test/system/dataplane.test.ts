@@ -7,51 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { systemTest, type Lab } from './lab/lab.js';
-import { resolveScript, type Netns } from './lab/netns.js';
-import type { ProcessHandle } from './lab/proc.js';
+import { systemTest } from './lab/lab.js';
+import { startDaemon, waitFor } from './lab/daemon.js';
+import type { Netns } from './lab/netns.js';
 
-const CLI = resolveScript(new URL('../../src/cli/main.js', import.meta.url));
-const LOADER = CLI.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
 const ev = (name: string) => (m: Record<string, unknown>) => m['ev'] === name;
 
-interface Daemon {
-  readonly process: ProcessHandle;
-  command(line: string): Promise<string[]>;
-  stop(): Promise<void>;
-}
-
-/** `l2tp start` inside a namespace with a fresh data directory, then `script` through `l2tp exec`. */
-async function startDaemon(lab: Lab, ns: Netns, script: readonly string[]): Promise<Daemon> {
-  const dir = join(await lab.tempDir('daemon'), 'data');
-  const env = { ...process.env, L2TP_DATA_DIR: '', L2TP_HISTORY_FILE: '' };
-  const p = ns.spawn([process.execPath, '--enable-source-maps', ...LOADER, CLI, 'start', '--data-dir', dir], { name: `l2tp@${ns.name}`, env });
-  await p.waitForLine(/system,info l2tp \S+ started/, 20_000);
-  const command = async (line: string): Promise<string[]> => {
-    const r = await ns.exec([process.execPath, ...LOADER, CLI, 'exec', '--data-dir', dir, line], { check: false, timeoutMs: 20_000, env });
-    if (r.code !== 0) throw new Error(`${line}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-    return r.stdout.split('\n').filter((l) => l !== '');
-  };
-  for (const line of script) await command(line);
-  return {
-    process: p,
-    command,
-    stop: async () => {
-      const st = await p.stop('SIGTERM', 8_000);
-      assert.equal(st.code, 0, `daemon in ${ns.name} exits 0 on SIGTERM: ${p.output().slice(-2000)}`);
-    },
-  };
-}
-
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 async function ping(ns: Netns, ip: string): Promise<boolean> {
   const r = await ns.exec(['ping', '-c', '3', '-i', '0.2', '-W', '2', ip], { check: false, timeoutMs: 10_000 });

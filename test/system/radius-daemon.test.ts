@@ -9,14 +9,11 @@
  * cleanly and the accounting Stop of a session that ended meanwhile is delivered once it is back.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { systemTest, type Lab } from './lab/lab.js';
-import { resolveScript, type Netns } from './lab/netns.js';
+import { startDaemon, waitFor } from './lab/daemon.js';
+import type { Netns } from './lab/netns.js';
 import { setupFreeRadius, RADIUS_SECRET } from './lab/freeradius.js';
-import { run } from './lab/proc.js';
 
-const CLI = resolveScript(new URL('../../src/cli/main.js', import.meta.url));
-const LOADER = CLI.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
 const RADIUS_PORT = 1812;
 
 const USERS = `alice Cleartext-Password := "wonderland"
@@ -27,27 +24,8 @@ const USERS = `alice Cleartext-Password := "wonderland"
 `;
 
 async function daemon(lab: Lab, ns: Netns): Promise<(line: string) => Promise<string>> {
-  const dir = join(await lab.tempDir('daemon'), 'data');
-  const env = { ...process.env, L2TP_DATA_DIR: '', L2TP_HISTORY_FILE: '' };
-  const p = ns.spawn([process.execPath, '--enable-source-maps', ...LOADER, CLI, 'start', '--data-dir', dir], { name: `l2tp@${ns.name}`, env });
-  await p.waitForLine(/system,info l2tp \S+ started/, 20_000);
-  lab.defer(`l2tp daemon in ${ns.name}`, async () => {
-    await p.stop('SIGTERM', 8_000);
-  });
-  return async (line: string) => {
-    const r = await ns.exec([process.execPath, ...LOADER, CLI, 'exec', '--data-dir', dir, line], { check: false, timeoutMs: 20_000, env });
-    if (r.code !== 0) throw new Error(`${line}: exit ${r.code}: ${r.stdout}${r.stderr}`);
-    return r.stdout;
-  };
-}
-
-async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await probe()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  const d = await startDaemon(lab, ns, []);
+  return async (line) => (await d.command(line)).join('\n');
 }
 
 systemTest('RADIUS through our server: every method, Framed-IP/Route, accounting, Disconnect-Request, outage', async (lab) => {
@@ -121,5 +99,4 @@ systemTest('RADIUS through our server: every method, Framed-IP/Route, accounting
   await client('/interface l2tp-client set 0 disabled=yes');
   await radius.start();
   await waitFor('queued accounting delivered after the outage', 30_000, async () => (await stops()) > stopsBefore);
-  void run;
 }, { timeoutMs: 300_000 });

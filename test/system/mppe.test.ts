@@ -1,0 +1,71 @@
+/**
+ * MPPE between our client and our server, the real daemons in network namespaces: with
+ * `use-encryption=required` on both profiles the link comes up as MPPE128, ping and a TCP
+ * transfer with a checksum cross it, and the veth carries no plaintext of the payload; a
+ * mismatch (server required, client's profile no) fails with a clear reason on both sides.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { systemTest } from './lab/lab.js';
+import { startDaemon, waitFor } from './lab/daemon.js';
+import { startCapture } from './lab/tshark.js';
+import { run } from './lab/proc.js';
+
+const ev = (name: string) => (m: Record<string, unknown>) => m['ev'] === name;
+
+systemTest('MPPE required on both sides: encrypted link carries ping and TCP; a mismatch fails clearly', async (lab) => {
+  const office = await lab.netns('mpo');
+  const home = await lab.netns('mph');
+  const link = await lab.veth(office, home, { aAddr: '192.168.85.1/24', bAddr: '192.168.85.50/24' });
+  const server = await startDaemon(lab, office, [
+    '/ppp profile add name=secure use-encryption=required',
+    '/ppp secret add name=Home password=123 profile=secure local-address=172.16.5.1 remote-address=172.16.5.2',
+    '/interface l2tp-server server set enabled=yes authentication=mschap2',
+  ]);
+  const capture = await startCapture(lab, office, link.aIf);
+  const client = await startDaemon(lab, home, [
+    '/ppp profile add name=secure use-encryption=required',
+    '/interface l2tp-client add name=l2tp-out1 connect-to=192.168.85.1 user=Home password=123 profile=secure disabled=no',
+  ]);
+  const monitor = async (): Promise<string> => (await client.command('/interface l2tp-client monitor 0 once')).join('\n');
+  await waitFor('encrypted link up', 20_000, async () => /status: connected/.test(await monitor()));
+  assert.match(await monitor(), /encoding: MPPE128 stateless/);
+  assert.match(await monitor(), /mtu: 1446/);
+  assert.match((await server.command('/ppp active print detail')).join('\n'), /encoding="?MPPE128 stateless/);
+
+  const ping = await home.exec(['ping', '-c', '5', '-i', '0.2', '-W', '2', '172.16.5.1'], { check: false, timeoutMs: 15_000 });
+  assert.equal(ping.code, 0, ping.stdout);
+
+  // 2 MiB with a marker pattern: the capture must not contain it in clear.
+  const marker = Buffer.from('PLAINTEXT-MARKER-0123456789');
+  const payload = Buffer.concat([...Array.from({ length: 2048 }, () => Buffer.concat([marker, randomBytes(997)]))]);
+  const want = createHash('sha256').update(payload).digest('hex');
+  const sink = office.spawn([process.execPath, '-e', `
+    const net = require('node:net'); const crypto = require('node:crypto');
+    const h = crypto.createHash('sha256'); let n = 0;
+    const srv = net.createServer((s) => { s.on('data', (d) => { h.update(d); n += d.length; }); s.on('end', () => { console.log(JSON.stringify({ ev: 'done', n, sha: h.digest('hex') })); srv.close(); }); });
+    srv.listen(5002, '172.16.5.1', () => console.log(JSON.stringify({ ev: 'listening' })));
+  `]);
+  await sink.waitForMessage(ev('listening'), 'tcp sink', 5_000);
+  const source = home.spawn([process.execPath, '-e', `
+    const net = require('node:net'); const chunks = [];
+    process.stdin.on('data', (d) => chunks.push(d)).on('end', () => { const s = net.connect(5002, '172.16.5.1', () => s.end(Buffer.concat(chunks))); });
+  `]);
+  source.writeRaw(payload);
+  source.endInput();
+  const done = await sink.waitForMessage(ev('done'), 'tcp transfer', 60_000);
+  assert.equal(done['n'], payload.length);
+  assert.equal(done['sha'], want);
+  await capture.stop();
+  const grep = await run(['tshark', '-r', capture.file, '-Y', `frame contains "${marker.toString()}"`], { check: false });
+  assert.equal(grep.stdout.trim(), '', 'no plaintext on the wire');
+
+  // Mismatch: the client's profile says no, the server requires MPPE.
+  await client.command('/ppp profile set secure use-encryption=no');
+  await client.command('/interface l2tp-client set 0 disabled=yes');
+  await client.command('/interface l2tp-client set 0 disabled=no');
+  await waitFor('refusal logged', 20_000, async () => /encryption required but not negotiated/.test((await server.command('/log print')).join('\n')));
+  assert.doesNotMatch(await monitor(), /status: connected/);
+  await client.stop();
+  await server.stop();
+}, { timeoutMs: 180_000 });
