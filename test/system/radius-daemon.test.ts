@@ -62,19 +62,22 @@ systemTest('RADIUS through our server: every method, Framed-IP/Route, accounting
 
   // Accounting with traffic.
   const stops = async (): Promise<number> => (await radius.detail()).match(/Acct-Status-Type = Stop/g)?.length ?? 0;
-  await waitFor('accounting of the method logins', 15_000, async () => (await stops()) >= 4);
-  const stopsBeforePing = await stops();
   await client('/interface l2tp-client set 0 disabled=no');
   await waitFor('login', 20_000, connected);
+  const sessionId = /session-id="?0x([0-9A-F]+)/.exec(await server('/ppp active print detail'))?.[1];
+  assert.ok(sessionId, 'session-id shown in /ppp active');
   const ping = await home.exec(['ping', '-c', '20', '-i', '0.05', '-s', '1000', '10.5.0.1'], { check: false, timeoutMs: 20_000 });
   assert.equal(ping.code, 0, ping.stdout);
   await client('/interface l2tp-client set 0 disabled=yes');
-  await waitFor('accounting Stop in the detail file', 15_000, async () => (await stops()) > stopsBeforePing);
-  const detail = await radius.detail();
-  assert.match(detail, /Acct-Status-Type = Start/);
-  const inOctets = [...detail.matchAll(/Acct-Input-Octets = (\d+)/g)].map((m) => Number(m[1]));
-  assert.ok(Math.max(...inOctets) >= 20 * 1000, `input octets ${inOctets.join(",")}\n${detail}`);
-  assert.match(detail, /Class = 0x676f6c64/, 'Class echoed');
+  // The detail file: one block per record, separated by a blank line.
+  const stopOf = async (): Promise<string | undefined> =>
+    (await radius.detail()).split(/\n\n+/).find((b) => b.includes(`Acct-Session-Id = "${sessionId}"`) && b.includes('Acct-Status-Type = Stop'));
+  await waitFor('accounting Stop of the session in the detail file', 15_000, async () => (await stopOf()) !== undefined);
+  const stop = (await stopOf())!;
+  const inOctets = Number(/Acct-Input-Octets = (\d+)/.exec(stop)?.[1] ?? 0);
+  assert.ok(inOctets >= 20 * 1000, `input octets of the session: ${stop}`);
+  assert.match(stop, /Class = 0x676f6c64/, 'Class echoed');
+  assert.match(await radius.detail(), new RegExp(`Acct-Session-Id = "${sessionId}"[\\s\\S]*?Acct-Status-Type = Start|Acct-Status-Type = Start[\\s\\S]*?Acct-Session-Id = "${sessionId}"`));
 
   // Disconnect-Request from radclient.
   await client('/interface l2tp-client set 0 disabled=no');
