@@ -23,6 +23,7 @@ import { L2tpEngine } from '../l2tp/engine.js';
 import type { Address, L2tpConfig, ResultInfo, SocketKey, Transmit } from '../l2tp/types.js';
 import { PppLink, type PppAddressAssignment, type PppLinkConfig, type UseEncryption } from '../ppp/link.js';
 import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
+import { clampMss } from '../wire/ip.js';
 import { DataPath, ENCAPSULATION_OVERHEAD, type DataCounters } from './datapath.js';
 
 /** A session, named by its tunnel and session id. */
@@ -242,6 +243,7 @@ export class PppOverL2tp {
     c.txPackets++;
     c.txBytes += packet.length;
     c.lastActivity = now;
+    this.clampOnLinkPath(e, packet, protocol, c);
     e.link.sendIp(packet, protocol);
     this.dirty.add(e);
     this.pump(now);
@@ -279,6 +281,13 @@ export class PppOverL2tp {
   /** Session counters of the fast path (bytes, packets, drops, last activity). */
   counters(key: SessionKey): Readonly<DataCounters> | undefined {
     return this.dataPath.counters(key) ?? this.linkCounters.get(key);
+  }
+
+  /** change-tcp-mss on the PPP link's path (MPPE sessions), as the fast path does. */
+  private clampOnLinkPath(e: LinkEntry, packet: Uint8Array, protocol: 'ipv4' | 'ipv6', c: DataCounters): void {
+    if (!this.mssClampFor(e.key)) return;
+    const mss = e.link.state.negotiated.mtu - (e.link.state.encoding !== '' ? 4 : 0) - 40;
+    if (clampMss(packet, protocol === 'ipv4' ? mss : mss - 20)) c.mssClamped++;
   }
 
   private linkCountersOf(key: SessionKey): DataCounters {
@@ -438,6 +447,7 @@ export class PppOverL2tp {
           c.rxPackets++;
           c.rxBytes += ev.packet.length;
           c.lastActivity = this.now;
+          this.clampOnLinkPath(e, ev.packet, ev.protocol, c);
           if (this.ipSink) this.ipSink(e.key, ev.protocol, ev.packet);
           else this.events.push({ type: 'ip-packet', key: e.key, protocol: ev.protocol, packet: ev.packet });
           break;
