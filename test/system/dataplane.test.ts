@@ -117,7 +117,8 @@ systemTest('remote office (seed manual): the laptop reaches an office LAN host t
       '/interface l2tp-server server set enabled=yes',
       '/interface ethernet set ether2 arp=proxy-arp',
     ]);
-  assert.equal((await office.exec(['cat', '/proc/sys/net/ipv4/conf/ether2/proxy_arp'])).stdout.trim(), '1');
+  // Kernel settings are applied right after the command returns (asynchronously): poll.
+  await waitFor('proxy ARP on ether2', 5_000, async () => (await office.exec(['cat', '/proc/sys/net/ipv4/conf/ether2/proxy_arp'])).stdout.trim() === '1');
   const client = await startDaemon(lab, laptop, ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.82.1 user=Laptop password=123 disabled=no', '/ip route add dst-address=10.1.101.0/24 gateway=l2tp-out1']);
   await waitFor('laptop connected', 20_000, async () => (await client.command('/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
   assert.ok(await ping(laptop, '10.1.101.10'), 'the laptop reaches the office LAN host');
