@@ -6,12 +6,12 @@
  * and site-to-site examples with three namespaces.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { tcpTransfer } from './lab/traffic.js';
 import { systemTest } from './lab/lab.js';
 import { startDaemon, waitFor } from './lab/daemon.js';
 import type { Netns } from './lab/netns.js';
 
-const ev = (name: string) => (m: Record<string, unknown>) => m['ev'] === name;
 
 
 async function ping(ns: Netns, ip: string): Promise<boolean> {
@@ -46,26 +46,7 @@ systemTest('our client and server carry IP through TUN: ping both ways, TCP with
 
   // TCP: 4 MiB from home to office through the tunnel, checksummed on both ends.
   const payload = randomBytes(4 * 1024 * 1024);
-  const want = createHash('sha256').update(payload).digest('hex');
-  const sink = office.spawn([process.execPath, '-e', `
-    const net = require('node:net'); const crypto = require('node:crypto');
-    const h = crypto.createHash('sha256'); let n = 0;
-    const srv = net.createServer((s) => { s.on('data', (d) => { h.update(d); n += d.length; }); s.on('end', () => { console.log(JSON.stringify({ ev: 'done', n, sha: h.digest('hex') })); srv.close(); }); });
-    srv.listen(5001, '172.16.1.1', () => console.log(JSON.stringify({ ev: 'listening' })));
-  `]);
-  await sink.waitForMessage(ev('listening'), 'tcp sink listening', 5_000);
-  const source = home.spawn([process.execPath, '-e', `
-    const net = require('node:net'); const chunks = [];
-    process.stdin.on('data', (d) => chunks.push(d)).on('end', () => {
-      const s = net.connect(5001, '172.16.1.1', () => { s.end(Buffer.concat(chunks)); });
-      s.on('close', () => console.log(JSON.stringify({ ev: 'sent' })));
-    });
-  `]);
-  source.writeRaw(payload);
-  source.endInput();
-  const done = await sink.waitForMessage(ev('done'), 'tcp transfer', 60_000);
-  assert.equal(done['n'], payload.length);
-  assert.equal(done['sha'], want);
+  await tcpTransfer(home, office, '172.16.1.1', 5001, payload);
 
   // Counters: the server received the 4 MiB on the session's interface.
   const stats = await server.command('/interface print stats');

@@ -5,13 +5,13 @@
  * mismatch (server required, client's profile no) fails with a clear reason on both sides.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { tcpTransfer } from './lab/traffic.js';
 import { systemTest } from './lab/lab.js';
 import { startDaemon, waitFor } from './lab/daemon.js';
 import { startCapture } from './lab/tshark.js';
 import { run } from './lab/proc.js';
 
-const ev = (name: string) => (m: Record<string, unknown>) => m['ev'] === name;
 
 systemTest('MPPE required on both sides: encrypted link carries ping and TCP; a mismatch fails clearly', async (lab) => {
   const office = await lab.netns('mpo');
@@ -39,23 +39,7 @@ systemTest('MPPE required on both sides: encrypted link carries ping and TCP; a 
   // 2 MiB with a marker pattern: the capture must not contain it in clear.
   const marker = Buffer.from('PLAINTEXT-MARKER-0123456789');
   const payload = Buffer.concat([...Array.from({ length: 2048 }, () => Buffer.concat([marker, randomBytes(997)]))]);
-  const want = createHash('sha256').update(payload).digest('hex');
-  const sink = office.spawn([process.execPath, '-e', `
-    const net = require('node:net'); const crypto = require('node:crypto');
-    const h = crypto.createHash('sha256'); let n = 0;
-    const srv = net.createServer((s) => { s.on('data', (d) => { h.update(d); n += d.length; }); s.on('end', () => { console.log(JSON.stringify({ ev: 'done', n, sha: h.digest('hex') })); srv.close(); }); });
-    srv.listen(5002, '172.16.5.1', () => console.log(JSON.stringify({ ev: 'listening' })));
-  `]);
-  await sink.waitForMessage(ev('listening'), 'tcp sink', 5_000);
-  const source = home.spawn([process.execPath, '-e', `
-    const net = require('node:net'); const chunks = [];
-    process.stdin.on('data', (d) => chunks.push(d)).on('end', () => { const s = net.connect(5002, '172.16.5.1', () => s.end(Buffer.concat(chunks))); });
-  `]);
-  source.writeRaw(payload);
-  source.endInput();
-  const done = await sink.waitForMessage(ev('done'), 'tcp transfer', 60_000);
-  assert.equal(done['n'], payload.length);
-  assert.equal(done['sha'], want);
+  await tcpTransfer(home, office, '172.16.5.1', 5002, payload);
   await capture.stop();
   const grep = await run(['tshark', '-r', capture.file, '-Y', `frame contains "${marker.toString()}"`], { check: false });
   assert.equal(grep.stdout.trim(), '', 'no plaintext on the wire');
