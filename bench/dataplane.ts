@@ -23,7 +23,7 @@
  * Results: a table on stdout and JSON in bench/results/<date>.json (gitignored).
  *
  * Run as root: `node --import tsx bench/dataplane.ts [--runs 3] [--seconds 5] [--rate 700M]
- *   [--paths raw,openvpn-none,openvpn-gcm,wireguard-go,ours,forwarder] [--pings 200]`
+ *   [--paths raw,openvpn-none,openvpn-gcm,wireguard-go,ours,ours-mppe,forwarder] [--pings 200]`
  * The `forwarder` path (bench/forwarder-node.ts) is the data-path blocks without a control plane:
  * reported for reference, never as ours.
  * Needs: iperf3, openvpn, wireguard-go, wireguard-tools, iputils-ping, openssl
@@ -41,7 +41,7 @@ import { fileURLToPath } from 'node:url';
 import { iperfTcp, iperfUdp, median, pingMedian, type UdpResult } from './lib/iperf.js';
 import { createBenchNet, waitForPing, VETH_A_IP, VETH_B_IP, type BenchNet, type Netns } from './lib/netns.js';
 import { startForwarder } from './lib/forwarder.js';
-import { oursMode, startOurs } from './lib/ours.js';
+import { oursMode, startOurs, startOursWith } from './lib/ours.js';
 import { cpuSeconds, haveBinary, killAllSync, machineBusyPercent, stopAll, type Proc } from './lib/proc.js';
 import { openvpn, wireguardGo, type RunningTunnel, type StartTunnel, type TunnelIps } from './lib/tunnels.js';
 
@@ -71,6 +71,7 @@ const PATHS: PathSpec[] = [
   { id: 'openvpn-gcm', label: 'OpenVPN, AES-256-GCM', ips: { a: '10.201.2.1', b: '10.201.2.2' }, needs: ['openvpn', 'openssl'], start: openvpn('AES-256-GCM') },
   { id: 'wireguard-go', label: 'wireguard-go', ips: { a: '10.201.3.1', b: '10.201.3.2' }, needs: ['wireguard-go', 'wg'], start: wireguardGo },
   { id: 'ours', label: 'ours (L2TP/PPP, no encryption)', ips: { a: '10.201.4.1', b: '10.201.4.2' }, needs: [], start: startOurs },
+  { id: 'ours-mppe', label: 'ours (L2TP/PPP, MPPE)', ips: { a: '10.201.6.1', b: '10.201.6.2' }, needs: [], start: startOursWith(true) },
   // Not "ours": the data-path blocks alone (no control plane), a ceiling for the daemon.
   { id: 'forwarder', label: 'static forwarder (DataPath only)', ips: { a: '10.201.5.1', b: '10.201.5.2' }, needs: [], start: startForwarder },
 ];
@@ -86,6 +87,8 @@ interface PathResult {
   label: string;
   skipped?: string;
   error?: string;
+  /** Recent output of the tunnel processes when the path failed. */
+  diagnostics?: string;
   notes?: string[];
   /** Load average when the path started: other work on the machine skews the figures. */
   loadAverage?: number[];
@@ -186,6 +189,10 @@ async function measurePath(net: BenchNet, spec: PathSpec, o: Options, log: (s: s
     const tcp: Measured<{ mbps: number }> = { runs: [], cpu: [] };
     const paced: Measured<UdpResult> = { runs: [], cpu: [] };
     const flood: Measured<UdpResult> = { runs: [], cpu: [] };
+    // Attached at once so a failure midway keeps the runs already measured.
+    result.tcp = tcp;
+    result.udpPaced = paced;
+    result.udpFlood = flood;
     for (let r = 0; r < o.runs; r++) {
       busiest = Math.max(busiest, await waitQuiet(o, result.label, log, PER_RUN_WAIT_S));
       const m = await withCpu(pids, () => iperfTcp(net.a, spec.ips.b, o.seconds));
@@ -208,14 +215,16 @@ async function measurePath(net: BenchNet, spec: PathSpec, o: Options, log: (s: s
       log(`${result.label}: UDP flood run ${r + 1}: ${m.value.mbps.toFixed(0)} Mbit/s, ${Math.round(m.value.pps)} pkt/s, loss ${m.value.lossPercent.toFixed(2)}%, CPU ${fmtCpu(m.cpu)}`);
     }
     result.otherBusyPercent = busiest;
-    result.tcp = tcp;
-    result.udpPaced = paced;
-    result.udpFlood = flood;
     result.pingMedianMs = await pingMedian(net.a, spec.ips.b, o.pings);
     log(`${result.label}: ping median ${(result.pingMedianMs * 1000).toFixed(0)} us`);
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`${result.label}: FAILED: ${result.error}`);
+    const diag = tunnel?.diagnostics?.();
+    if (diag !== undefined) {
+      result.diagnostics = diag;
+      log(`${result.label}: tunnel output:\n${diag}`);
+    }
   } finally {
     await iperfServer?.stop();
     await tunnel?.stop();
@@ -246,7 +255,7 @@ interface Summary {
 }
 
 function summarize(r: PathResult): Summary | undefined {
-  if (!r.tcp || !r.udpPaced || !r.udpFlood) return undefined;
+  if (!r.tcp || !r.udpPaced || !r.udpFlood || r.tcp.runs.length === 0) return undefined;
   return {
     tcpMbps: median(r.tcp.runs.map((x) => x.mbps)),
     pacedMbps: median(r.udpPaced.runs.map((x) => x.mbps)),
@@ -274,10 +283,9 @@ function printTable(results: readonly PathResult[], o: Options): string[] {
   lines.push(`${pad('path', 36, true)}${pad('test', 12, true)}${pad('Mbit/s', 9)}${pad('pkt/s', 10)}${pad('loss', 8)}  ${pad('CPU%', 10, true)}`);
   for (const r of results) {
     const s = summarize(r);
-    if (!s) {
-      lines.push(`${pad(r.label, 36, true)}${r.skipped ? `skipped: ${r.skipped}` : `failed: ${r.error ?? '?'}`}`);
-      continue;
-    }
+    if (r.error !== undefined) lines.push(`${pad(r.label, 36, true)}failed: ${r.error.split('\n')[0] ?? ''}`);
+    if (r.skipped !== undefined) lines.push(`${pad(r.label, 36, true)}skipped: ${r.skipped}`);
+    if (!s) continue;
     const row = (test: string, mbps: number, pps: number | undefined, loss: number | undefined, cpu: number[]): string =>
       `${pad(r.label, 36, true)}${pad(test, 12, true)}${pad(mbps.toFixed(0), 9)}${pad(pps === undefined ? '' : Math.round(pps).toString(), 10)}${pad(loss === undefined ? '' : `${loss.toFixed(2)}%`, 8)}  ${pad(fmtCpu(cpu), 10, true)}`;
     lines.push(row('TCP', s.tcpMbps, undefined, undefined, s.tcpCpu));
@@ -293,14 +301,14 @@ function printTable(results: readonly PathResult[], o: Options): string[] {
     const added = raw?.pingMedianMs !== undefined && r.id !== 'raw' ? `  (+${Math.round((r.pingMedianMs - raw.pingMedianMs) * 1000)} us)` : '';
     lines.push(`  ${pad(r.label, 36, true)}${pad(`${Math.round(r.pingMedianMs * 1000)} us`, 9)}${added}`);
   }
-  const ours = results.find((r) => r.id === 'ours');
-  const so = ours ? summarize(ours) : undefined;
-  if (so) {
+  for (const ours of results.filter((r) => r.id === 'ours' || r.id === 'ours-mppe')) {
+    const so = summarize(ours);
+    if (!so) continue;
     lines.push('');
-    lines.push('ours / reference: TCP Mbit/s, paced UDP pkt/s, flood UDP pkt/s');
+    lines.push(`${ours.label} / reference: TCP Mbit/s, paced UDP pkt/s, flood UDP pkt/s`);
     for (const r of results) {
       const s = summarize(r);
-      if (!s || r.id === 'ours' || r.id === 'forwarder') continue;
+      if (!s || r.id === 'ours' || r.id === 'ours-mppe' || r.id === 'forwarder') continue;
       lines.push(
         `  vs ${pad(r.label, 33, true)}${pad((so.tcpMbps / s.tcpMbps).toFixed(2), 7)}${pad((so.pacedPps / s.pacedPps).toFixed(2), 7)}${pad((so.floodPps / s.floodPps).toFixed(2), 7)}`,
       );
@@ -350,7 +358,7 @@ async function main(): Promise<void> {
         results.push({ id: spec.id, label: spec.label, skipped: `${missing.join(', ')} missing (scripts/install-bench-deps.sh)` });
         continue;
       }
-      if (spec.id === 'ours') {
+      if (spec.id === 'ours' || spec.id === 'ours-mppe') {
         const m = oursMode();
         if (m.mode === 'skip') {
           log(`ours: skipped: ${m.why}`);

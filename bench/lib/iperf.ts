@@ -34,21 +34,25 @@ function obj(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
 }
 
-function parseJson(text: string, what: string): Record<string, unknown> {
+function parseJson(r: { stdout: string; stderr: string; code: number | null }, what: string): Record<string, unknown> {
+  const text = r.stdout;
   try {
     const v: unknown = JSON.parse(text);
     const o = obj(v);
     if (typeof o['error'] === 'string') throw new Error(`${what}: iperf3 error: ${o['error']}`);
     return o;
   } catch (err) {
-    if (err instanceof SyntaxError) throw new Error(`${what}: iperf3 printed no JSON: ${text.slice(0, 300)}`);
+    if (err instanceof SyntaxError) {
+      const how = r.code === null ? 'was killed at its time limit' : `exited ${r.code}`;
+      throw new Error(`${what}: iperf3 ${how} without JSON (the tunnel may have gone down): ${(text + r.stderr).slice(0, 300)}`);
+    }
     throw err;
   }
 }
 
 export async function iperfTcp(client: Netns, serverIp: string, seconds: number): Promise<TcpResult> {
   const r = await client.exec(['iperf3', '-c', serverIp, '-t', String(seconds), '-J'], { timeoutMs: (seconds + 20) * 1000, check: false });
-  const j = parseJson(r.stdout, `TCP to ${serverIp}`);
+  const j = parseJson(r, `TCP to ${serverIp}`);
   const recv = obj(obj(j['end'])['sum_received']);
   return { mbps: num(recv['bits_per_second']) / 1e6 };
 }
@@ -59,7 +63,7 @@ export async function iperfUdp(client: Netns, serverIp: string, seconds: number,
     timeoutMs: (seconds + 20) * 1000,
     check: false,
   });
-  const j = parseJson(r.stdout, `UDP ${rate} to ${serverIp}`);
+  const j = parseJson(r, `UDP ${rate} to ${serverIp}`);
   const end = obj(j['end']);
   const sum = obj(end['sum']);
   const recv = obj(end['sum_received']);

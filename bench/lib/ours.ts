@@ -1,8 +1,9 @@
 /**
  * OUR tunnel under test: an l2tp-server in namespace B and an l2tp-client in namespace A,
  * configured with RouterOS commands, carrying `ips.a` <-> `ips.b` through TUN interfaces
- * (`l2tp-out1` in A, the dynamic `<l2tp-bench>` in B). No encryption (no MPPE), default
- * max-mtu 1450 and change-tcp-mss as RouterOS.
+ * (`l2tp-out1` in A, the dynamic `<l2tp-bench>` in B). Default max-mtu 1450 and change-tcp-mss
+ * as RouterOS. Without encryption both ends use the `default` profile; with it, RouterOS's
+ * defaults (`default-encryption`, MPPE-128) are kept.
  *
  * Two ways to run it, chosen by BENCH_OURS=auto (default) | cli | driver | skip:
  * - 'cli' (the product): `node dist/src/cli/main.js start --data-dir <tmp>` in each namespace,
@@ -48,42 +49,58 @@ export function oursMode(): { mode: OursMode; why: string } {
   }
 }
 
-const SERVER_SCRIPT = (ips: TunnelIps): string =>
+/**
+ * RouterOS commands for each end. `encrypted: false` puts both ends on the built-in `default`
+ * profile (use-encryption=default: no MPPE); `encrypted: true` keeps RouterOS's defaults, where
+ * the l2tp-client and the server's default-profile are `default-encryption` (MPPE asked for).
+ */
+const SERVER_SCRIPT = (ips: TunnelIps, encrypted: boolean): string =>
   [
-    '/interface l2tp-server server set enabled=yes',
-    `/ppp secret add name=bench password=bench service=l2tp local-address=${ips.b} remote-address=${ips.a}`,
+    `/interface l2tp-server server set enabled=yes${encrypted ? '' : ' default-profile=default'}`,
+    `/ppp secret add name=bench password=bench service=l2tp local-address=${ips.b} remote-address=${ips.a}${encrypted ? '' : ' profile=default'}`,
   ].join('\n');
 
-const CLIENT_SCRIPT = (): string => `/interface l2tp-client add name=l2tp-out1 connect-to=${VETH_B_IP} user=bench password=bench disabled=no`;
+const CLIENT_SCRIPT = (encrypted: boolean): string =>
+  `/interface l2tp-client add name=l2tp-out1 connect-to=${VETH_B_IP} user=bench password=bench${encrypted ? '' : ' profile=default'} disabled=no`;
 
 function tsxImport(): string {
   return import.meta.resolve('tsx');
 }
 
-/** Starts our server in `b` and our client in `a`; resolves once `ips.b` answers ping from `a`. */
-export async function startOurs(a: Netns, b: Netns, ips: TunnelIps): Promise<RunningTunnel> {
+/** Starts our server in `b` and our client in `a` without encryption; resolves once `ips.b` answers ping from `a`. */
+export function startOurs(a: Netns, b: Netns, ips: TunnelIps): Promise<RunningTunnel> {
+  return startOursWith(false)(a, b, ips);
+}
+
+/** The same with RouterOS's default profiles: MPPE-128 when both ends support it. */
+export function startOursWith(encrypted: boolean): (a: Netns, b: Netns, ips: TunnelIps) => Promise<RunningTunnel> {
+  return (a, b, ips) => start(a, b, ips, encrypted);
+}
+
+async function start(a: Netns, b: Netns, ips: TunnelIps, encrypted: boolean): Promise<RunningTunnel> {
+  const kind = encrypted ? 'MPPE' : 'no encryption';
   const { mode, why } = oursMode();
   if (mode === 'skip') throw new Error(`our tunnel is not runnable: ${why}`);
   const notes: string[] = [];
   if (mode === 'cli' || (mode === 'auto' && existsSync(CLI))) {
-    const t = await startWithCli(a, b, ips);
-    if (await waitForPing(a, ips.b, 20_000)) return { ...t, label: 'ours (l2tp daemon)' };
+    const t = await startWithCli(a, b, ips, encrypted);
+    if (await waitForPing(a, ips.b, 20_000)) return { ...t, label: `ours (daemon, ${kind})` };
     const diag = t.diagnostics?.() ?? '';
     await t.stop();
     const reason = `the daemon started from ${CLI} did not carry traffic within 20 s (its App may still be configuration-only)`;
     if (mode === 'cli' || !existsSync(DRIVER)) throw new Error(`${reason}\n${diag}`);
     notes.push(`${reason}; fell back to the router driver`);
   }
-  const t = await startWithDriver(a, b, ips);
+  const t = await startWithDriver(a, b, ips, encrypted);
   if (!(await waitForPing(a, ips.b, 30_000))) {
     const diag = t.diagnostics?.() ?? '';
     await t.stop();
     throw new Error(`router driver: ${ips.b} does not answer ping\n${diag}`);
   }
-  return { ...t, label: 'ours (router-driver)', notes };
+  return { ...t, label: `ours (driver, ${kind})`, notes };
 }
 
-async function startWithCli(a: Netns, b: Netns, ips: TunnelIps): Promise<RunningTunnel> {
+async function startWithCli(a: Netns, b: Netns, ips: TunnelIps, encrypted: boolean): Promise<RunningTunnel> {
   const procs: Proc[] = [];
   const dirs: string[] = [];
   const stop = async (): Promise<void> => {
@@ -92,8 +109,8 @@ async function startWithCli(a: Netns, b: Netns, ips: TunnelIps): Promise<Running
   };
   try {
     const sides = [
-      { ns: b, name: 'l2tp-server', script: SERVER_SCRIPT(ips) },
-      { ns: a, name: 'l2tp-client', script: CLIENT_SCRIPT() },
+      { ns: b, name: 'l2tp-server', script: SERVER_SCRIPT(ips, encrypted) },
+      { ns: a, name: 'l2tp-client', script: CLIENT_SCRIPT(encrypted) },
     ];
     for (const s of sides) {
       const dir = await mkdtemp(join(tmpdir(), 'bench-l2tp-'));
@@ -117,16 +134,16 @@ async function startWithCli(a: Netns, b: Netns, ips: TunnelIps): Promise<Running
   }
 }
 
-async function startWithDriver(a: Netns, b: Netns, ips: TunnelIps): Promise<RunningTunnel> {
+async function startWithDriver(a: Netns, b: Netns, ips: TunnelIps, encrypted: boolean): Promise<RunningTunnel> {
   const procs: Proc[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(procs.map((p) => p.stop(5000)));
   };
   try {
-    const server = b.spawn('router-driver-server', [process.execPath, '--import', tsxImport(), DRIVER, SERVER_SCRIPT(ips)]);
+    const server = b.spawn('router-driver-server', [process.execPath, '--import', tsxImport(), DRIVER, SERVER_SCRIPT(ips, encrypted)]);
     procs.push(server);
     await server.waitFor(/"ev":"ready"/, 30_000);
-    const client = a.spawn('router-driver-client', [process.execPath, '--import', tsxImport(), DRIVER, CLIENT_SCRIPT()]);
+    const client = a.spawn('router-driver-client', [process.execPath, '--import', tsxImport(), DRIVER, CLIENT_SCRIPT(encrypted)]);
     procs.push(client);
     await client.waitFor(/"ev":"ready"/, 30_000);
     return { stop, pids: [client.pid, server.pid], diagnostics: () => describe(procs) };

@@ -385,8 +385,8 @@ export class DataPath<K = number> {
   }
 
   private acceptRx(s: Session, payload: Uint8Array, off: number, ipLength: number, kind: 'ipv4' | 'ipv6', ip: Uint8Array, now: Instant): Decapsulated {
-    // No MTU check inbound: an MRU we announced is a request to the peer, not a filter (RFC 1661
-    // section 6.1 keeps 1500 as every implementation's receive capability), and TUN accepts them.
+    // No MTU check inbound. RFC 1661 section 6.1: "If smaller packets are requested, an
+    // implementation MUST still be able to receive the full 1500 octet information field".
     if (s.rxLimiter !== undefined && !s.rxLimiter.admit(now, ipLength)) return this.rxDrop(s, 'rate-limit');
     // Trailing bytes after the IP Total Length (padding some stacks add) are not part of the packet.
     const packet = ipLength === ip.length ? ip : payload.subarray(off, off + ipLength);
