@@ -9,6 +9,7 @@ import type { Address, SocketKey, Transmit } from '../l2tp/types.js';
 import { UdpPort } from '../platform/udp.js';
 
 const MAX_PENDING_PER_SOCKET = 256;
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface Slot {
   port: UdpPort | undefined;
@@ -38,7 +39,9 @@ export class SocketPool {
     if (existing) return existing.ready;
     const pending: Transmit[] = [];
     let slot: Slot;
-    const ready = UdpPort.open({ address, port, reuseAddr }).then(
+    // Large socket buffers: the data path sends and receives in bursts (a TUN batch, a busy
+    // event-loop turn); the kernel default (~200 KiB) drops under load.
+    const ready = UdpPort.open({ address, port, reuseAddr, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES }).then(
       (p) => {
         if (slot.closed) {
           void p.close();

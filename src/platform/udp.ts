@@ -67,6 +67,9 @@ export class UdpPort implements DatagramPort {
   private handler: ((from: Address, bytes: Uint8Array) => void) | undefined;
   private errorHandler: ((err: UdpError) => void) | undefined;
   private closing: Promise<void> | undefined;
+  private readonly onSent = (err: Error | null): void => {
+    if (err) this.errorHandler?.(new UdpError('UDP_ERR_SEND', `udp send: ${err.message}`, err));
+  };
 
   private constructor(private readonly socket: Socket) {
     const a = socket.address();
@@ -103,9 +106,9 @@ export class UdpPort implements DatagramPort {
 
   send(to: Address, bytes: Uint8Array): void {
     if (this.closing !== undefined) return;
-    this.socket.send(bytes, to.port, to.ip, (err) => {
-      if (err) this.errorHandler?.(new UdpError('UDP_ERR_SEND', `udp send to ${to.ip}:${to.port}: ${err.message}`, err, to));
-    });
+    // One shared completion callback: no closure per datagram on the data path (Node reports a
+    // failed send only to a callback).
+    this.socket.send(bytes, to.port, to.ip, this.onSent);
   }
 
   /** Sets the one datagram handler (replacing any earlier one). */

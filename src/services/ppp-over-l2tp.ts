@@ -26,6 +26,9 @@ import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
 import { clampMss } from '../wire/ip.js';
 import { DataPath, ENCAPSULATION_OVERHEAD, type DataCounters } from './datapath.js';
 
+/** Bytes of the slabs outgoing fast-path datagrams are cut from. */
+const OUTPUT_SLAB_BYTES = 256 * 1024;
+
 /** A session, named by its tunnel and session id. */
 export type SessionKey = number;
 export function sessionKey(tunnelId: number, sessionId: number): SessionKey {
@@ -226,8 +229,10 @@ export class PppOverL2tp {
 
   sendIp(now: Instant, key: SessionKey, packet: Uint8Array, protocol: 'ipv4' | 'ipv6'): void {
     if (this.dataPath.has(key)) {
-      // Fast path. A fresh buffer per datagram: the socket may still hold the previous one.
-      const out = new Uint8Array(packet.length + ENCAPSULATION_OVERHEAD);
+      // Fast path. Each datagram gets its own bytes (a socket may still hold the previous ones
+      // while the kernel sends), cut from a slab that is never reused: no zeroing, no per-packet
+      // allocation; a full slab is left to the garbage collector and a new one started.
+      const out = this.takeOutput(packet.length + ENCAPSULATION_OVERHEAD);
       const n = this.dataPath.encapsulate(key, packet, out, now);
       const route = n > 0 ? this.dataPath.route(key) : undefined;
       if (route) {
@@ -259,6 +264,19 @@ export class PppOverL2tp {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  private slab = new Uint8Array(OUTPUT_SLAB_BYTES);
+  private slabUsed = 0;
+
+  private takeOutput(n: number): Uint8Array {
+    if (this.slabUsed + n > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(OUTPUT_SLAB_BYTES, n));
+      this.slabUsed = 0;
+    }
+    const out = this.slab.subarray(this.slabUsed, this.slabUsed + n);
+    this.slabUsed += n;
+    return out;
+  }
 
   /** A PPP frame from an L2TP data message (the engine's data sink). */
   private onData(tunnelId: number, sessionId: number, payload: Uint8Array): void {

@@ -448,6 +448,12 @@ export class L2tpRouter implements RuntimeProvider {
       this.pump(now);
       return;
     }
+    // Fast path: a session on the data path needs no bookkeeping here (its counters keep the
+    // activity time) and produces no events to pump.
+    if (this.service.dataPath.has(key)) {
+      this.service.sendIp(now, key, packet, protocol);
+      return;
+    }
     const c = this.clientBySession.get(key);
     if (c) c.lastActivity = now;
     this.service.sendIp(now, key, packet, protocol);
