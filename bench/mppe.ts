@@ -3,36 +3,16 @@
  * datagrams, one sender and one receiver, stateless and stateful, 40- and 128-bit keys. Not a
  * test: run it by hand,
  *
- *   node --import tsx src/ppp/ccp/bench.ts
+ *   node --import tsx bench/mppe.ts
  *
  * Each row is the best of several ~200 ms rounds on one core, in packets per second and MB/s of
  * datagram payload. Stateless rows include one key change (SHA-1 + two RC4 key schedules) per
- * packet, which dominates them. Reads `performance.now()`: a script, not an engine (the
- * architecture test exempts files named bench.ts).
+ * packet, which dominates them.
  */
-import { MppeReceiver, MppeSender } from '../mppe.js';
+import { MppeReceiver, MppeSender } from '../src/ppp/mppe.js';
+import { measureRate } from './lib/rate.js';
 
-const ROUNDS = 5;
-const ROUND_MS = 200;
 const SIZE = 1400;
-
-function measure(fn: () => void): number {
-  for (let k = 0; k < 500; k++) fn(); // warm up the JIT
-  let best = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    let calls = 0;
-    const t0 = performance.now();
-    let t = t0;
-    // Bounded in time: at most ROUND_MS per round, checked every 16 calls.
-    while (t - t0 < ROUND_MS) {
-      for (let k = 0; k < 16; k++) fn();
-      calls += 16;
-      t = performance.now();
-    }
-    best = Math.max(best, calls / ((t - t0) / 1000));
-  }
-  return best;
-}
 
 function row(name: string, pps: number): void {
   console.log(`${name.padEnd(40)} ${pps.toFixed(0).padStart(9)} pkt/s ${((pps * SIZE) / 1e6).toFixed(0).padStart(6)} MB/s`);
@@ -46,7 +26,7 @@ for (const bits of [128, 40] as const) {
     const mode = stateless ? 'stateless' : 'stateful';
     const s = new MppeSender(start, bits, stateless);
     const frame = new Uint8Array(SIZE + 4);
-    row(`MPPE${bits} ${mode} encrypt`, measure(() => s.encryptDatagram(0x0021, data, frame, 0)));
+    row(`MPPE${bits} ${mode} encrypt`, measureRate(() => s.encryptDatagram(0x0021, data, frame, 0)));
     // Decrypt needs frames in order: pre-encrypt a ring of them and replay it with a fresh
     // receiver per lap (a lap is 4096 packets, the coherency count space).
     const ring: Uint8Array[] = [];
@@ -59,7 +39,7 @@ for (const bits of [128, 40] as const) {
     const out = new Uint8Array(SIZE + 4);
     let rx = new MppeReceiver(start, bits, stateless);
     let k = 0;
-    row(`MPPE${bits} ${mode} decrypt`, measure(() => {
+    row(`MPPE${bits} ${mode} decrypt`, measureRate(() => {
       if (k === ring.length) {
         k = 0;
         rx = new MppeReceiver(start, bits, stateless);
