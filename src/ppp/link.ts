@@ -782,18 +782,51 @@ export class PppLink {
   }
 
   private receiveEncrypted(now: Instant, information: Uint8Array): void {
+    const r = this.decryptIp(now, information);
+    if (r) this.events.push({ type: 'ip-packet', protocol: r.protocol, packet: r.packet });
+  }
+
+  /**
+   * The data path's entry for MPPE frames (protocol 0x00FD, `information` after the protocol
+   * field): decrypts in place and returns the IP datagram, or undefined when the frame is
+   * discarded (lost sync: a Reset-Request goes out as usual). No event is queued.
+   */
+  receiveEncryptedIp(now: Instant, information: Uint8Array): { protocol: 'ipv4' | 'ipv6'; packet: Uint8Array } | undefined {
+    if (this.finished || !this.ccp) return undefined;
+    this.noteReceived(now);
+    return this.decryptIp(now, information);
+  }
+
+  /**
+   * The data path's MPPE send: writes FF 03, protocol 0x00FD and the encrypted datagram into
+   * `out` at `offset`; returns the bytes written, or 0 when MPPE is not up or IPCP not open.
+   */
+  encryptIpInto(packet: Uint8Array, protocol: 'ipv4' | 'ipv6', out: Uint8Array, offset: number): number {
+    const ch = this.mppe;
+    if (this.finished || !ch) return 0;
+    if (protocol === 'ipv4' ? this.ipcp.state !== 'Opened' : this.ipv6cp?.state !== 'Opened') return 0;
+    if (out.length < offset + MPPE_FRAME_PREFIX + 4 + packet.length) return 0;
+    out[offset] = 0xff;
+    out[offset + 1] = 0x03;
+    out[offset + 2] = PppProtocol.COMPRESSED_DATAGRAM >>> 8;
+    out[offset + 3] = PppProtocol.COMPRESSED_DATAGRAM & 0xff;
+    const n = ch.encryptDatagram(protocol === 'ipv4' ? PppProtocol.IPV4 : PppProtocol.IPV6, packet, out, offset + MPPE_FRAME_PREFIX);
+    return MPPE_FRAME_PREFIX + n;
+  }
+
+  private decryptIp(now: Instant, information: Uint8Array): { protocol: 'ipv4' | 'ipv6'; packet: Uint8Array } | undefined {
     const ch = this.mppe;
     const log = this.deps.logger;
     if (!ch) {
       log.log(['ppp', 'debug'], 'MPPE frame before MPPE is up, discarded');
-      return;
+      return undefined;
     }
     // Decrypt in place: the plaintext (protocol + datagram) lands over the MPPE header.
     const n = ch.decrypt(information, information, 0);
     if (n < 0) {
       log.log(['ppp', 'debug'], `MPPE frame discarded: ${mppeDecryptErrorName(n)}`);
       this.maybeSendResetRequest(now, ch);
-      return;
+      return undefined;
     }
     const plain = information.subarray(0, n);
     const first = plain[0]!;
@@ -811,9 +844,10 @@ export class PppLink {
       log.log(['ppp', 'debug'], `MPPE plaintext is not a plausible datagram (${name}): discarded, lost sync`);
       ch.receiver.markLost();
       this.maybeSendResetRequest(now, ch);
-      return;
+      return undefined;
     }
-    if (ip === 'ipv4' ? this.ipcp.state === 'Opened' : this.ipv6cp?.state === 'Opened') this.events.push({ type: 'ip-packet', protocol: ip, packet: data });
+    if (ip === 'ipv4' ? this.ipcp.state === 'Opened' : this.ipv6cp?.state === 'Opened') return { protocol: ip, packet: data };
+    return undefined;
   }
 
   /** RFC 1962 section 5.1 Reset-Request: at once on a new loss, then once per Restart interval. */

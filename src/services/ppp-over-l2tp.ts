@@ -23,8 +23,14 @@ import { L2tpEngine } from '../l2tp/engine.js';
 import type { Address, L2tpConfig, ResultInfo, SocketKey, Transmit } from '../l2tp/types.js';
 import { PppLink, type PppAddressAssignment, type PppLinkConfig, type UseEncryption } from '../ppp/link.js';
 import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
+import { encodeDataHeader } from '../wire/l2tp/header.js';
 import { clampMss } from '../wire/ip.js';
 import { DataPath, ENCAPSULATION_OVERHEAD, type DataCounters } from './datapath.js';
+
+/** L2TP data header with the L bit, no sequence numbers (as SoftEther and RouterOS send). */
+const L2TP_DATA_HEADER = 8;
+/** L2TP header + FF 03 00 FD + MPPE header + 2-octet protocol, before the IP datagram. */
+const MPPE_DATAGRAM_OVERHEAD = L2TP_DATA_HEADER + 4 + 2 + 2;
 
 /** Bytes of the slabs outgoing fast-path datagrams are cut from. */
 const OUTPUT_SLAB_BYTES = 256 * 1024;
@@ -88,6 +94,10 @@ interface LinkEntry {
   linkDown?: { reason: string; code: string };
   /** Traffic counters at the end (accounting Stop). */
   finalCounters?: Readonly<DataCounters> | undefined;
+  /** TCP MSS to clamp to on the link's path; 0 = no clamping; undefined = not decided yet. */
+  mss?: number;
+  /** MPPE sessions: where their data messages go, with the 8-octet L2TP data header prebuilt. */
+  mppeRoute?: { readonly to: Address; readonly via: SocketKey; readonly header: Uint8Array };
 }
 
 interface PendingDial {
@@ -249,6 +259,22 @@ export class PppOverL2tp {
     c.txBytes += packet.length;
     c.lastActivity = now;
     this.clampOnLinkPath(e, packet, protocol, c);
+    const r = e.mppeRoute;
+    if (r) {
+      // MPPE data path: L2TP header, then the link encrypts straight into the datagram.
+      const out = this.takeOutput(MPPE_DATAGRAM_OVERHEAD + packet.length);
+      const n = e.link.encryptIpInto(packet, protocol, out, r.header.length);
+      if (n > 0) {
+        const total = r.header.length + n;
+        out.set(r.header, 0);
+        out[2] = total >>> 8;
+        out[3] = total & 0xff;
+        const t: Transmit = { to: r.to, via: r.via, bytes: out.subarray(0, total) };
+        if (this.dataOut) this.dataOut(t);
+        else this.l2tp.queueTransmit(t);
+      }
+      return;
+    }
     e.link.sendIp(packet, protocol);
     this.dirty.add(e);
     this.pump(now);
@@ -292,6 +318,21 @@ export class PppOverL2tp {
       }
       if (r.kind === 'drop') return;
     }
+    if (e.mppeRoute && payload.length > 4 && payload[0] === 0xff && payload[1] === 0x03 && payload[2] === 0x00 && payload[3] === 0xfd) {
+      const ip = e.link.receiveEncryptedIp(this.now, payload.subarray(4));
+      if (ip) {
+        const c = this.linkCountersOf(key);
+        c.rxPackets++;
+        c.rxBytes += ip.packet.length;
+        c.lastActivity = this.now;
+        this.clampOnLinkPath(e, ip.packet, ip.protocol, c);
+        if (this.ipSink) this.ipSink(key, ip.protocol, ip.packet);
+        else this.events.push({ type: 'ip-packet', key, protocol: ip.protocol, packet: ip.packet.slice() });
+      }
+      // A lost-sync frame may have queued a CCP Reset-Request.
+      this.dirty.add(e);
+      return;
+    }
     e.link.handleFrame(this.now, payload);
     this.dirty.add(e);
   }
@@ -303,9 +344,12 @@ export class PppOverL2tp {
 
   /** change-tcp-mss on the PPP link's path (MPPE sessions), as the fast path does. */
   private clampOnLinkPath(e: LinkEntry, packet: Uint8Array, protocol: 'ipv4' | 'ipv6', c: DataCounters): void {
-    if (!this.mssClampFor(e.key)) return;
-    const mss = e.link.state.negotiated.mtu - (e.link.state.encoding !== '' ? 4 : 0) - 40;
-    if (clampMss(packet, protocol === 'ipv4' ? mss : mss - 20)) c.mssClamped++;
+    if (e.mss === undefined) {
+      // Decided once per session (the link's state getter builds an object: not per packet).
+      const st = e.link.state;
+      e.mss = this.mssClampFor(e.key) ? st.negotiated.mtu - (st.encoding !== '' ? 4 : 0) - 40 : 0;
+    }
+    if (e.mss > 0 && clampMss(packet, protocol === 'ipv4' ? e.mss : e.mss - 20)) c.mssClamped++;
   }
 
   private linkCountersOf(key: SessionKey): DataCounters {
@@ -456,6 +500,10 @@ export class PppOverL2tp {
           if (route && e.link.state.encoding === '') {
             const mtu = e.link.state.negotiated.mtu;
             this.dataPath.register(e.key, { ...route, peer: route.to, mtu, mss: this.mssClampFor(e.key) ? mtu - 40 : undefined });
+          } else if (route) {
+            const header = new Uint8Array(L2TP_DATA_HEADER);
+            encodeDataHeader(header, { tunnelId: route.peerTunnelId, sessionId: route.peerSessionId, length: true }, 0);
+            e.mppeRoute = { to: route.to, via: route.via, header };
           }
           this.events.push({ type: 'ipcp-up', key: e.key, local: ev.local, remote: ev.remote, dns: ev.dns, wins: ev.wins });
           break;
