@@ -33,6 +33,7 @@
 import type { Instant } from '../core/time.js';
 import { AcctTerminateCause, type AcctTerminateCauseName } from '../wire/radius/dictionary.js';
 import { attribute, type RadiusAttribute } from '../wire/radius/packet.js';
+import { sessionAttributes } from './radius-client.js';
 
 export interface TrafficCounters {
   /** Octets received from the user (router rx). */
@@ -268,14 +269,7 @@ export class Accounting {
     ];
     if (o.nasIpAddress !== undefined) attrs.push(attribute('NAS-IP-Address', o.nasIpAddress));
     if (o.nasIdentifier !== '') attrs.push(attribute('NAS-Identifier', o.nasIdentifier));
-    attrs.push(
-      attribute('NAS-Port', s.nasPort >>> 0),
-      attribute('NAS-Port-Type', 'Virtual'),
-      attribute('Service-Type', 'Framed'),
-      attribute('Framed-Protocol', 'PPP'),
-      attribute('Calling-Station-Id', s.callingStationId),
-    );
-    if (s.calledStationId !== undefined) attrs.push(attribute('Called-Station-Id', s.calledStationId));
+    attrs.push(...sessionAttributes(s));
     if (s.framedIpAddress !== undefined) attrs.push(attribute('Framed-IP-Address', s.framedIpAddress));
     attrs.push(attribute('Acct-Authentic', s.authentic));
     for (const c of s.classes) attrs.push(attribute('Class', c));

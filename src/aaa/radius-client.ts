@@ -241,6 +241,23 @@ function destinationKey(a: UdpAddress): string {
 }
 
 /** Enabled `/radius` entries whose service includes `ppp`, in configuration order. */
+/**
+ * What identifies a PPP session's port to RADIUS, the same in Access- and Accounting-Requests
+ * (RFC 2865 5.5/5.7/5.30/5.31/5.41): NAS-Port, NAS-Port-Type=Virtual, Service-Type=Framed,
+ * Framed-Protocol=PPP, Calling-Station-Id (the client's IP) and Called-Station-Id when known.
+ */
+export function sessionAttributes(session: { readonly nasPort: number; readonly callingStationId: string; readonly calledStationId?: string }): RadiusAttribute[] {
+  const attrs = [
+    attribute('NAS-Port', session.nasPort >>> 0),
+    attribute('NAS-Port-Type', 'Virtual'),
+    attribute('Service-Type', 'Framed'),
+    attribute('Framed-Protocol', 'PPP'),
+    attribute('Calling-Station-Id', session.callingStationId),
+  ];
+  if (session.calledStationId !== undefined) attrs.push(attribute('Called-Station-Id', session.calledStationId));
+  return attrs;
+}
+
 export function serversFromConfig(store: ConfigStore): RadiusServer[] {
   const out: RadiusServer[] = [];
   for (const item of store.items('radius')) {
@@ -560,14 +577,7 @@ export class RadiusClient {
         break;
       }
     }
-    attrs.push(
-      attribute('NAS-Port', session.nasPort >>> 0),
-      attribute('NAS-Port-Type', 'Virtual'),
-      attribute('Service-Type', 'Framed'),
-      attribute('Framed-Protocol', 'PPP'),
-      attribute('Calling-Station-Id', session.callingStationId),
-    );
-    if (session.calledStationId !== undefined) attrs.push(attribute('Called-Station-Id', session.calledStationId));
+    attrs.push(...sessionAttributes(session));
     attrs.push(attribute('Acct-Session-Id', session.acctSessionId));
     const bytes = encodePacket({ code: RadiusCode.AccessRequest, identifier, authenticator: requestAuthenticator, attributes: attrs });
     // RFC 3579 3.2: in an Access-Request the HMAC covers the packet with the Request Authenticator
