@@ -238,17 +238,15 @@ export class PppOverL2tp {
   }
 
   sendIp(now: Instant, key: SessionKey, packet: Uint8Array, protocol: 'ipv4' | 'ipv6'): void {
-    if (this.dataPath.has(key)) {
+    const route = this.dataPath.route(key);
+    if (route) {
       // Fast path. Each datagram gets its own bytes (a socket may still hold the previous ones
       // while the kernel sends), cut from a slab that is never reused: no zeroing, no per-packet
       // allocation; a full slab is left to the garbage collector and a new one started.
       const out = this.takeOutput(packet.length + ENCAPSULATION_OVERHEAD);
       const n = this.dataPath.encapsulate(key, packet, out, now);
-      const route = n > 0 ? this.dataPath.route(key) : undefined;
-      if (route) {
-        const t: Transmit = { to: route.peer, via: route.via, bytes: out.subarray(0, n) };
-        if (this.dataOut) this.dataOut(t);
-        else this.l2tp.queueTransmit(t);
+      if (n > 0) {
+        this.sendDatagram({ to: route.peer, via: route.via, bytes: out.subarray(0, n) });
       }
       return;
     }
@@ -269,9 +267,7 @@ export class PppOverL2tp {
         out.set(r.header, 0);
         out[2] = total >>> 8;
         out[3] = total & 0xff;
-        const t: Transmit = { to: r.to, via: r.via, bytes: out.subarray(0, total) };
-        if (this.dataOut) this.dataOut(t);
-        else this.l2tp.queueTransmit(t);
+        this.sendDatagram({ to: r.to, via: r.via, bytes: out.subarray(0, total) });
       }
       return;
     }
@@ -293,6 +289,12 @@ export class PppOverL2tp {
 
   private slab = new Uint8Array(OUTPUT_SLAB_BYTES);
   private slabUsed = 0;
+
+  /** A data-path datagram: straight to the sockets when the daemon gave a sink, else queued. */
+  private sendDatagram(t: Transmit): void {
+    if (this.dataOut) this.dataOut(t);
+    else this.l2tp.queueTransmit(t);
+  }
 
   private takeOutput(n: number): Uint8Array {
     if (this.slabUsed + n > this.slab.length) {

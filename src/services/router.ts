@@ -107,7 +107,6 @@ interface ClientState {
   session: SessionKey | undefined;
   status: ClientStatus;
   connectedAt: Instant | undefined;
-  lastActivity: Instant;
   local: string;
   remote: string;
   mtu: number;
@@ -279,7 +278,6 @@ export class L2tpRouter implements RuntimeProvider {
       session: undefined,
       status: 'disconnected',
       connectedAt: undefined,
-      lastActivity: now,
       local: '',
       remote: '',
       mtu: 0,
@@ -434,7 +432,6 @@ export class L2tpRouter implements RuntimeProvider {
     this.now = now;
     const demand = this.clientByDemandKey.get(key);
     if (demand) {
-      demand.lastActivity = now;
       if (demand.status === 'connected' && demand.session !== undefined) {
         this.service.sendIp(now, demand.session, packet, protocol);
       } else {
@@ -448,16 +445,8 @@ export class L2tpRouter implements RuntimeProvider {
       this.pump(now);
       return;
     }
-    // Fast path: a session on the data path needs no bookkeeping here (its counters keep the
-    // activity time) and produces no events to pump.
-    if (this.service.dataPath.has(key)) {
-      this.service.sendIp(now, key, packet, protocol);
-      return;
-    }
-    const c = this.clientBySession.get(key);
-    if (c) c.lastActivity = now;
+    // The service counts the activity (idle-time) and raises no events for a send: no pump.
     this.service.sendIp(now, key, packet, protocol);
-    this.pump(now);
   }
 
   pollCommand(): RouterCommand | undefined {
@@ -579,12 +568,8 @@ export class L2tpRouter implements RuntimeProvider {
         this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged in, ${a.remote}`);
         return;
       }
-      case 'ip-packet': {
-        const c = this.clientBySession.get(ev.key);
-        if (c) c.lastActivity = now;
-        this.ipSink?.(c?.demandKey ?? ev.key, ev.protocol, ev.packet);
-        return;
-      }
+      case 'ip-packet':
+        return; // packets arrive through service.ipSink (set in the constructor), not as events
       case 'session-down': {
         this.interfaceDown(ev.key);
         const c = this.clientBySession.get(ev.key);
@@ -746,7 +731,7 @@ export class L2tpRouter implements RuntimeProvider {
       return {
         status: 'connected',
         uptime: formatDuration(this.now - (c.connectedAt ?? this.now)),
-        'idle-time': formatDuration(this.now - Math.max(c.lastActivity, (c.session !== undefined ? this.service.counters(c.session)?.lastActivity : undefined) ?? 0)),
+        'idle-time': formatDuration(this.now - ((c.session !== undefined ? this.service.counters(c.session)?.lastActivity : undefined) ?? c.connectedAt ?? this.now)),
         encoding: c.encoding,
         mtu: String(c.mtu),
         mru: String(c.mru),
@@ -960,6 +945,3 @@ function ipv4ToNumber(s: string): number | undefined {
   return ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
 }
 
-function isIpv4(s: string): boolean {
-  return /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(s);
-}
