@@ -138,8 +138,9 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value version;
   l2tp_tun_register(env, exports);
   l2tp_fdpoll_register(env, exports);
+  l2tp_udp_register(env, exports);
   /* Bumped whenever the JS-visible API changes, so native.ts can refuse a stale build. */
-  napi_create_uint32(env, 1, &version);
+  napi_create_uint32(env, 2, &version);
   napi_set_named_property(env, exports, "abiVersion", version);
   return exports;
 }

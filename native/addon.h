@@ -7,9 +7,8 @@
  *              batched non-blocking read()/write() into caller-owned slabs, close.
  *   fdpoll.c - readiness: a libuv uv_poll_t on a file descriptor, calling back into JS on the
  *              main loop (no thread, no busy polling).
+ *   udp.c    - UDP sockets: open/bind, recvmmsg/sendmmsg batches into caller-owned slabs.
  *   addon.c  - module registration and the errno -> JS Error helper.
- * A later udp.c (recvmmsg/sendmmsg on a socket fd) plugs in the same way: one `*_register`
- * function called from addon.c, the same slab/offsets/lengths conventions as tun.c.
  *
  * Conventions (all files):
  * - Plain C N-API (node_api.h), no C++ and no node-addon-api dependency.
@@ -47,5 +46,6 @@ napi_status l2tp_export(napi_env env, napi_value exports, const char *name, napi
 
 void l2tp_tun_register(napi_env env, napi_value exports);
 void l2tp_fdpoll_register(napi_env env, napi_value exports);
+void l2tp_udp_register(napi_env env, napi_value exports);
 
 #endif

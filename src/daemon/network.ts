@@ -23,6 +23,7 @@ import { EngineDriver } from '../platform/driver.js';
 import { IpRoute2 } from '../platform/netlink-or-ip.js';
 import { cryptoRandom } from '../platform/random.js';
 import { openTun, type TunDevice } from '../platform/tun.js';
+import { COA_SOCKET, RADIUS_SOCKET } from '../services/aaa.js';
 import { L2tpRouter, type RouteSpec, type RouterCommand } from '../services/router.js';
 import type { SessionKey } from '../services/ppp-over-l2tp.js';
 import { SocketPool } from './sockets.js';
@@ -55,6 +56,8 @@ export class NetworkDriver {
   private readonly openTunFn: typeof openTun;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The clock of the received batch being delivered, if any. */
+  private batchNow: number | undefined;
 
   constructor(
     private readonly store: ConfigStore,
@@ -64,9 +67,35 @@ export class NetworkDriver {
     this.openTunFn = opts.openTun ?? openTun;
     this.router = new L2tpRouter(store, { random: cryptoRandom, logger: opts.logger });
     this.sockets = new SocketPool(
-      (key, from, bytes) => this.driver.input((now) => this.router.handleDatagram(now, from, bytes, key)),
+      (key, from, bytes) => {
+        const now = this.batchNow;
+        if (now === undefined) {
+          this.driver.input((n) => this.router.handleDatagram(n, from, bytes, key));
+          return;
+        }
+        // Inside a received batch (one driver input): one bad datagram must not lose the rest.
+        try {
+          this.router.handleDatagram(now, from, bytes, key);
+        } catch (err) {
+          this.internalError(err);
+        }
+      },
       (message) => opts.logger.log(['l2tp', 'error'], message),
       () => this.listenAddress,
+      {
+        // L2TP data messages (T bit clear) are used only during the call (the PPP control frames
+        // among them are copied by the service); control messages and RADIUS are kept, so copied.
+        mayBorrow: (key, bytes) => key !== RADIUS_SOCKET && key !== COA_SOCKET && bytes.length > 0 && (bytes[0]! & 0x80) === 0,
+        wrapBatch: (run) =>
+          this.driver.input((now) => {
+            this.batchNow = now;
+            try {
+              run();
+            } finally {
+              this.batchNow = undefined;
+            }
+          }),
+      },
     );
     this.router.wallClockOffsetMs = Date.now() - performance.now();
     this.router.service.dataOut = (t) => this.sockets.send(t);
@@ -76,8 +105,12 @@ export class NetworkDriver {
     };
     this.driver = new EngineDriver(this.router, {
       pump: () => this.pump(),
-      onError: (err) => opts.logger.log(['l2tp', 'error'], `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`),
+      onError: (err) => this.internalError(err),
     });
+  }
+
+  private internalError(err: unknown): void {
+    this.opts.logger.log(['l2tp', 'error'], `internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   }
 
   start(): void {

@@ -4,15 +4,39 @@
  * datagrams sent while it is still binding are queued (bounded) and go out once it is bound, so
  * the I/O-free engine can treat opening as synchronous. A datagram for an unknown key opens an
  * ephemeral socket for it (the engine's `socket-open` may be drained after the transmit).
+ *
+ * Sockets are the addon's batched `NativeUdpPort` (recvmmsg/sendmmsg) when the addon is built,
+ * else node:dgram's `UdpPort` (L2TP_NATIVE_UDP=0 forces the latter). A native port lends its
+ * receive slab: each datagram is copied before it reaches `onDatagram` unless the owner's
+ * `mayBorrow(key, bytes)` says the receiver uses the bytes only during the call (the data path);
+ * then `onDatagram` gets the view itself. `wrapBatch` wraps each received batch (the owner takes
+ * the clock and re-arms its timer once per batch).
  */
 import type { Address, SocketKey, Transmit } from '../l2tp/types.js';
-import { UdpPort } from '../platform/udp.js';
+import { nativeAvailable } from '../platform/native.js';
+import { UdpPort, type DatagramPort } from '../platform/udp.js';
+import { NativeUdpPort } from '../platform/udp-native.js';
+
+export interface SocketPoolOptions {
+  /** True when `onDatagram` for this socket only reads `bytes` during the call. Default: never. */
+  readonly mayBorrow?: (key: SocketKey, bytes: Uint8Array) => boolean;
+  /** Wraps the delivery of one received batch; must call `run()` once, synchronously. */
+  readonly wrapBatch?: (run: () => void) => void;
+  /** Use node:dgram even when the addon is available. */
+  readonly forceDgram?: boolean;
+}
+
+type Port = DatagramPort;
+
+function useNative(forceDgram: boolean | undefined): boolean {
+  return !forceDgram && process.env['L2TP_NATIVE_UDP'] !== '0' && nativeAvailable();
+}
 
 const MAX_PENDING_PER_SOCKET = 256;
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
 interface Slot {
-  port: UdpPort | undefined;
+  port: Port | undefined;
   readonly pending: Transmit[];
   closed: boolean;
   readonly address: string;
@@ -27,6 +51,7 @@ export class SocketPool {
     private readonly onError: (message: string) => void,
     /** Local address for sockets opened implicitly (ephemeral tunnel sockets). */
     private readonly defaultAddress: () => string = () => '0.0.0.0',
+    private readonly options: SocketPoolOptions = {},
   ) {}
 
   has(key: SocketKey): boolean {
@@ -41,14 +66,22 @@ export class SocketPool {
     let slot: Slot;
     // Large socket buffers: the data path sends and receives in bursts (a TUN batch, a busy
     // event-loop turn); the kernel default (~200 KiB) drops under load.
-    const ready = UdpPort.open({ address, port, reuseAddr, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES }).then(
+    const portOptions = { address, port, reuseAddr, recvBufferSize: SOCKET_BUFFER_BYTES, sendBufferSize: SOCKET_BUFFER_BYTES };
+    const opening: Promise<Port> = useNative(this.options.forceDgram) ? NativeUdpPort.open(portOptions) : UdpPort.open(portOptions);
+    const ready = opening.then(
       (p) => {
         if (slot.closed) {
           void p.close();
           return undefined;
         }
         slot.port = p;
-        p.onDatagram((from, bytes) => this.onDatagram(key, from, bytes));
+        if (p instanceof NativeUdpPort) {
+          const mayBorrow = this.options.mayBorrow;
+          p.onDatagram((from, bytes) => this.onDatagram(key, from, mayBorrow?.(key, bytes) === true ? bytes : bytes.slice()));
+          if (this.options.wrapBatch) p.onBatch(this.options.wrapBatch);
+        } else {
+          p.onDatagram((from, bytes) => this.onDatagram(key, from, bytes));
+        }
         for (const t of pending.splice(0)) p.send(t.to, t.bytes);
         return p.local;
       },

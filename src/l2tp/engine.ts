@@ -55,7 +55,11 @@ export type DataSink = (tunnelId: number, sessionId: number, payload: Uint8Array
 export interface L2tpEngineDeps {
   readonly random: Random;
   readonly logger: Logger;
-  /** Fast path for received PPP frames; when absent, frames become `session-data` events. */
+  /**
+   * Fast path for received PPP frames; when absent, frames become `session-data` events. The
+   * payload is a view of the received datagram: the daemon may hand the engine datagrams that
+   * live in a reused receive buffer, so a sink must copy what it keeps beyond the call.
+   */
   readonly dataSink?: DataSink;
   /** Emit a `message` event for every control message sent and received (tests, debugging). */
   readonly traceMessages?: boolean;

@@ -24,7 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The ABI version this TypeScript expects; native/addon.c exports the one it was built with. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 2;
 
 /** Opaque handle returned by `poll`. */
 export type PollHandle = { readonly __brand: 'l2tp.PollHandle' };
@@ -50,6 +50,26 @@ export interface NativeAddon {
     errors?: Uint32Array,
   ): number;
   close(fd: number): void;
+  /**
+   * Opens a non-blocking UDP socket bound to `address`:`port` (native/udp.c). Buffers use
+   * SO_*BUFFORCE when permitted, else the sysctl-capped SO_*BUF.
+   */
+  udpOpen(address: string, port: number, opts: { reuseAddr?: boolean; recvBuffer?: number; sendBuffer?: number }): { fd: number; address: string; port: number };
+  /** recvmmsg: datagram i at slab[i * slotSize], lengths[i], sender as a 20-byte record in peers. */
+  udpRecvBatch(fd: number, slab: Uint8Array, slotSize: number, maxPackets: number, lengths: Uint32Array, peers: Uint8Array): number;
+  /**
+   * sendmmsg: datagram i = slab[offsets[i], +lengths[i]) to the 20-byte record peers[i * 20].
+   * Returns how many were consumed; `errors`: [0] += refused datagrams, [1] = last errno.
+   */
+  udpSendBatch(
+    fd: number,
+    slab: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    peers: Uint8Array,
+    count: number,
+    errors?: Uint32Array,
+  ): number;
   /** Calls `callback(status)` on the main loop whenever `fd` is readable (level-triggered). */
   poll(fd: number, callback: (status: number) => void): PollHandle;
   stopPoll(handle: PollHandle): void;

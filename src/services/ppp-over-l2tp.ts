@@ -335,7 +335,9 @@ export class PppOverL2tp {
       this.dirty.add(e);
       return;
     }
-    e.link.handleFrame(this.now, payload);
+    // The payload may be a view of the socket's reused receive buffer (valid during this call
+    // only); the PPP engine may keep parts of a control frame, so it gets its own copy.
+    e.link.handleFrame(this.now, payload.slice());
     this.dirty.add(e);
   }
 
