@@ -370,6 +370,25 @@ export const MENUS: readonly MenuDef[] = [
     ],
   },
   {
+    // Static entries are configuration; a PPP session's entries (profile `address-list`,
+    // RADIUS Mikrotik-Address-List) are dynamic rows from the runtime: shown, never exported.
+    // The daemon mirrors every enabled entry into the nftables set `inet l2tp <list>`.
+    path: ['ip', 'firewall', 'address-list'],
+    kind: 'list',
+    printStyle: 'table',
+    help: 'Named address lists (kernel nftables sets in table inet l2tp)',
+    flags: [xFlag, dFlag],
+    properties: [
+      { name: 'list', type: str, required: true, column: 'LIST', help: 'Name of the list' },
+      { name: 'address', type: { kind: 'ip-range' }, required: true, column: 'ADDRESS' },
+      // Runtime value: when the router saw the entry appear.
+      { name: 'creation-time', type: str, readOnly: true, column: 'CREATION-TIME' },
+      { name: 'timeout', type: { kind: 'duration' }, column: 'TIMEOUT', help: 'Remove the entry after this time' },
+      disabledProp('no'),
+      commentProp,
+    ],
+  },
+  {
     path: ['ip', 'pool'],
     kind: 'list',
     printStyle: 'table',
@@ -490,6 +509,7 @@ export const EXPORT_ORDER: readonly string[] = [
   'interface l2tp-server server',
   'ip address',
   'ip route',
+  'ip firewall address-list',
   'ppp aaa',
   'ppp l2tp-secret',
   'ppp secret',

@@ -82,3 +82,15 @@ test('ROUTEROS.md defaults', () => {
   assert.equal(ds('max-sessions'), 'unlimited');
   assert.equal(ds('authentication'), 'mschap1,mschap2');
 });
+
+test('ip-range: one address, prefix or range, canonical like RouterOS prints it', () => {
+  const t = { kind: 'ip-range' } as const;
+  assert.equal(parseValue('address', t, '10.0.0.5'), '10.0.0.5');
+  assert.equal(parseValue('address', t, '10.0.0.5/32'), '10.0.0.5');
+  assert.equal(parseValue('address', t, '10.1.2.3/24'), '10.1.2.0/24');
+  assert.equal(parseValue('address', t, '10.0.0.1-10.0.0.9'), '10.0.0.1-10.0.0.9');
+  assert.equal(parseValue('address', t, '10.0.0.4-10.0.0.4'), '10.0.0.4');
+  for (const bad of ['10.0.0.9-10.0.0.1', '10.0.0.0/33', 'x', '', '10.0.0.1,10.0.0.2']) {
+    assert.ok(parseValue('address', t, bad) instanceof ConfigError, bad);
+  }
+});

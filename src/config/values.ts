@@ -62,6 +62,8 @@ export type ValueType =
   | { readonly kind: 'ip-or-pool' }
   /** Pool ranges: `a-b`, single addresses or prefixes, comma separated. */
   | { readonly kind: 'ranges' }
+  /** ONE address, prefix or `a-b` range (`/ip firewall address-list` address). */
+  | { readonly kind: 'ip-range' }
   | { readonly kind: 'duration'; readonly word?: string }
   | {
       readonly kind: 'enum';
@@ -287,6 +289,19 @@ export function parseValue(name: string, type: ValueType, input: string): string
       }
       return out.join(',');
     }
+    case 'ip-range': {
+      // RouterOS prints a /32 as the bare address and a one-address range likewise.
+      const dash = input.indexOf('-');
+      if (dash >= 0) {
+        const a = parseIpv4(input.slice(0, dash));
+        const b = parseIpv4(input.slice(dash + 1));
+        if (a === undefined || b === undefined || a > b) return invalid(name);
+        return a === b ? formatIpv4(a) : `${formatIpv4(a)}-${formatIpv4(b)}`;
+      }
+      const p = parsePrefix(input);
+      if (!p) return invalid(name);
+      return p.len === 32 ? formatIpv4(p.addr) : `${formatIpv4(networkOf(p.addr, p.len))}/${p.len}`;
+    }
     case 'duration': {
       if (type.word !== undefined && input.length > 0 && type.word.startsWith(input)) return type.word;
       const ms = parseDuration(input);
@@ -336,6 +351,8 @@ export function describeType(type: ValueType): string {
       return 'IP address | pool name';
     case 'ranges':
       return 'A.B.C.D-A.B.C.D | A.B.C.D/M [,...]';
+    case 'ip-range':
+      return 'A.B.C.D | A.B.C.D/M | A.B.C.D-A.B.C.D';
     case 'duration':
       return type.word === undefined ? 'time' : `${type.word} | time`;
     case 'enum':

@@ -18,7 +18,8 @@ export type LogTopic =
   | 'radius'
   | 'ipsec'
   | 'system'
-  | 'packet';
+  | 'packet'
+  | 'script';
 
 export interface LogEntry {
   readonly topics: readonly LogTopic[];

@@ -63,7 +63,8 @@ export type CommandErrorCode =
   | 'CON_EXPECTED_END'
   | 'CON_BAD_COMMAND'
   | 'CON_EXPECTED_COMMAND'
-  | 'CON_AMBIGUOUS';
+  | 'CON_AMBIGUOUS'
+  | 'CON_SCRIPT_LIMIT';
 
 export class CommandError {
   constructor(

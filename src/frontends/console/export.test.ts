@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ConfigStore } from '../../config/store.js';
-import { emptyRuntime } from '../../config/runtime.js';
+import { MemoryRuntime, emptyRuntime } from '../../config/runtime.js';
 import { ConsoleSession } from './session.js';
 import { exportConfig } from './export.js';
 
@@ -207,4 +207,18 @@ test('export -> import into an empty store reproduces the configuration (propert
     }),
     { numRuns: 300 },
   );
+});
+
+test('/ip firewall address-list: static entries export, dynamic rows print with D and never export', () => {
+  const store = new ConfigStore();
+  const runtime = new MemoryRuntime();
+  runtime.tables.set('ip firewall address-list', [{ id: '*A000001', values: { list: 'vpn', address: '10.0.0.9', comment: 'alice' } }]);
+  const s = new ConsoleSession(store, runtime);
+  assert.equal(s.run('/ip firewall address-list add list=vpn address=192.168.0.0/16 comment="office"').error, undefined);
+  const printed = s.run('/ip firewall address-list print').lines;
+  assert.match(printed[0] ?? '', /^Flags: .*D - dynamic/);
+  assert.ok(printed.some((l) => /^ *1 D +vpn +10\.0\.0\.9/.test(l)), printed.join('\n'));
+  const exported = s.run('/ip firewall address-list export').lines.join('\n');
+  assert.match(exported, /add address=192\.168\.0\.0\/16 comment=office list=vpn/);
+  assert.doesNotMatch(exported, /10\.0\.0\.9/);
 });

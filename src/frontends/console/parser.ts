@@ -53,15 +53,15 @@ export function verbsAt(path: readonly string[]): string[] {
   return [...verbs].sort();
 }
 
-/** Splits a token list into commands at `;` and line ends outside brackets. */
+/** Splits a token list into commands at `;` and line ends outside brackets and `{ }` blocks. */
 export function splitCommands(tokens: readonly Token[]): Token[][] {
   const out: Token[][] = [];
   let cur: Token[] = [];
   let depth = 0;
   for (const t of tokens) {
     if (t.kind === 'eof') break;
-    if (t.kind === '[') depth++;
-    if (t.kind === ']') depth = Math.max(0, depth - 1);
+    if (t.kind === '[' || t.kind === '{') depth++;
+    if (t.kind === ']' || t.kind === '}') depth = Math.max(0, depth - 1);
     if (depth === 0 && (t.kind === ';' || t.kind === 'newline')) {
       if (cur.length > 0) out.push(cur);
       cur = [];
@@ -208,13 +208,15 @@ export function parseExpression(def: MenuDef, tokens: readonly Token[]): Expr | 
   return e;
 }
 
-/** Finds the `]` matching the `[` at `open`, or -1. */
-function matchingBracket(tokens: readonly Token[], open: number): number {
+/** Finds the `]` (or `}`, `)`) matching the `[` (`{`, `(`) at `open`, or -1. */
+export function matchingBracket(tokens: readonly Token[], open: number): number {
+  const o = tokens[open]?.kind;
+  const c = o === '{' ? '}' : o === '(' ? ')' : ']';
   let depth = 0;
   for (let i = open; i < tokens.length; i++) {
     const k = tokens[i]?.kind;
-    if (k === '[') depth++;
-    if (k === ']') {
+    if (k === o) depth++;
+    if (k === c) {
       depth--;
       if (depth === 0) return i;
     }

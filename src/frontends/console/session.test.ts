@@ -266,3 +266,53 @@ test('bad console input never throws and never half-applies (property)', () => {
     { numRuns: 1500 },
   );
 });
+
+test('scripting: :local, :global, :set, $var in arguments and strings, :put, blocks', () => {
+  const s = fresh();
+  assert.deepEqual(ok(s, ':local a "x y"; :put $a; :put "<$a>"'), ['x y', '<x y>']);
+  ok(s, ':global g 7');
+  assert.deepEqual(ok(s, ':put $g; :set g 8; :put $g'), ['7', '8']);
+  assert.equal(s.global('g'), '8');
+  // Locals end with their block (and with the run).
+  assert.deepEqual(ok(s, '{ :local b 1; { :put $b; :local c 2 }; :put "c=$c" }'), ['1', 'c=']);
+  assert.deepEqual(ok(s, ':put $nothing'), ['']);
+  // Substituted values are literal: `=` and spaces do not split the argument.
+  ok(s, ':local n "a=b c"; /ppp secret add name=$n password=$"n"');
+  assert.equal(s.store.items('ppp secret')[0]?.values['name'], 'a=b c');
+  assert.equal(s.store.items('ppp secret')[0]?.values['password'], 'a=b c');
+});
+
+test('scripting: variables given by the caller, :if with comparisons, :log to the logger', () => {
+  const logged: string[] = [];
+  const s = new ConsoleSession(new ConfigStore(), new MemoryRuntime(), { logger: { log: (t, m) => logged.push(`${t.join(',')} ${m}`) } });
+  const vars = { user: 'alice', 'remote-address': '10.0.0.5' };
+  const r = s.runScript(':if ($user = "alice") do={ :put yes } else={ :put no }; :if ($user != alice) do={ :put bad }; :if (3 < 10) do={ :put num }', vars);
+  assert.equal(r.error, undefined, r.lines.join('\n'));
+  assert.deepEqual(r.lines, ['yes', 'num']);
+  const l = s.runScript(':log info "$user up from $"remote-address""; :log warning $"remote-address"', vars);
+  assert.equal(l.error, undefined, l.lines.join('\n'));
+  assert.deepEqual(logged, ['script,info alice up from 10.0.0.5', 'script,warning 10.0.0.5']);
+  const add = s.runScript('/ip firewall address-list add list=vpn address=$"remote-address" comment=$user', vars);
+  assert.equal(add.changes.length, 1);
+  assert.deepEqual(s.store.items('ip firewall address-list')[0]?.values, { list: 'vpn', address: '10.0.0.5', comment: 'alice', disabled: 'no' });
+});
+
+test('scripting errors: unknown commands and bad syntax are errors with positions, never throws; bounded', () => {
+  const s = fresh();
+  assert.deepEqual(errorOf(s, ':put a; :frobnicate x'), { code: 'CON_BAD_COMMAND', message: 'bad command name frobnicate (line 1 column 9)' });
+  assert.equal(errorOf(s, ':if (a b c d) do={}').code, 'CON_SYNTAX');
+  assert.equal(errorOf(s, ':if (1) foo={}').code, 'CON_EXPECTED_END');
+  assert.equal(errorOf(s, ':log loud x').code, 'CON_SYNTAX');
+  assert.equal(errorOf(s, ':set undefinedvar 1').code, 'CMD_RUNTIME');
+  const r = s.run(':if (1) do={ :put in; /nosuch }');
+  assert.equal(r.error?.code, 'CON_BAD_COMMAND');
+  assert.deepEqual(r.lines, ['in', r.error?.message]);
+  assert.equal(errorOf(s, '{'.repeat(40) + '}'.repeat(40)).code, 'CON_SCRIPT_LIMIT');
+  assert.equal(errorOf(s, Array.from({ length: 1200 }, () => ':put x').join(';')).code, 'CON_SCRIPT_LIMIT');
+  fc.assert(
+    fc.property(fc.string({ maxLength: 60 }), (text) => {
+      s.run(text);
+    }),
+    { numRuns: 300 },
+  );
+});

@@ -11,6 +11,8 @@
  *   printed (e.g. an imported export) may still use numbers: they then follow the current
  *   listing order, i.e. what a `print` would show. RouterOS requires a print first; being more
  *   lenient costs nothing and makes the manual's examples run as scripts.
+ * - Scripting (script.ts): `{ }` blocks, `:local`/`:global`/`:set`, `$var` substitution,
+ *   `:put`, `:log`, `:if`; the same in console lines, imports and on-up/on-down scripts.
  * - `import` runs a script from the caller's `readFile` in a nested context starting at `/`,
  *   then restores the current path; nesting depth is bounded.
  * - The manual's flattened line `/ppp secret add name=user1 password=123 add name=user2
@@ -19,16 +21,20 @@
  */
 import { type ChangeRecord, type ConfigStore } from '../../config/store.js';
 import { type RuntimeProvider } from '../../config/runtime.js';
+import type { Logger } from '../../core/log.js';
 import { childrenOf, getMenu, getProperty, menuKey, verbsOf, type MenuDef } from '../../config/schema.js';
 import { describeType, keywordsOf } from '../../config/values.js';
 import { CommandError, VERB_SPECS, executeCommand, type CommandContext } from '../command.js';
 import { expressionNames } from '../rows.js';
-import { parseCommand, parsePath, resolveName, splitCommands, verbsAt } from './parser.js';
-import { tokenize, type Token } from './tokenizer.js';
+import { matchingBracket, parseCommand, parsePath, resolveName, splitCommands, verbsAt } from './parser.js';
+import { LOG_LEVELS, MAX_BLOCK_DEPTH, MAX_COMMANDS, SCRIPT_COMMANDS, Scope, evaluateCondition, substitute, type LogLevel } from './script.js';
+import { splitWord, tokenize, type Token } from './tokenizer.js';
 
 export interface SessionOptions {
   readonly user?: string;
   readonly exportHeader?: { readonly date: string; readonly version: string };
+  /** Where `:log` writes (topic `script`); without one, `:log` is silent. */
+  readonly logger?: Logger;
   readFile?(name: string): string | undefined;
   writeFile?(name: string, text: string): string | undefined;
 }
@@ -43,10 +49,35 @@ export interface RunResult {
 
 const MAX_IMPORT_DEPTH = 8;
 
+interface RunState {
+  readonly lines: string[];
+  readonly changes: ChangeRecord[];
+  /** Commands executed so far in this run (bounded by MAX_COMMANDS). */
+  commands: number;
+  repeatMs: number | undefined;
+}
+
+function where(t: Token | undefined): string {
+  return t === undefined ? '' : ` (line ${t.line} column ${t.column})`;
+}
+
+function syntaxError(t: Token | undefined): CommandError {
+  return new CommandError('CON_SYNTAX', `syntax error${where(t)}`);
+}
+
+function expectedEnd(t: Token | undefined): CommandError {
+  return new CommandError('CON_EXPECTED_END', `expected end of command${where(t)}`);
+}
+
+function lookupIn(scope: Scope, globals: ReadonlyMap<string, string>): (name: string) => string {
+  return (name) => scope.find(name)?.vars.get(name) ?? globals.get(name) ?? '';
+}
+
 export class ConsoleSession {
   /** Current menu path. */
   cwd: string[] = [];
   private readonly numbering = new Map<string, readonly string[]>();
+  private readonly globals = new Map<string, string>();
   private depth = 0;
 
   constructor(
@@ -62,52 +93,173 @@ export class ConsoleSession {
     return `[${this.options.user ?? 'admin'}@${identity}] ${where}> `;
   }
 
-  /** Executes a line or a script. Never throws. */
-  run(text: string): RunResult {
+  /**
+   * Executes a line or a script. Never throws. `variables` are the outermost local variables
+   * (on-up's `user`, `remote-address`...).
+   */
+  run(text: string, variables?: Readonly<Record<string, string>>): RunResult {
     const tokens = tokenize(text);
-    const lines: string[] = [];
-    const changes: ChangeRecord[] = [];
+    const state: RunState = { lines: [], changes: [], commands: 0, repeatMs: undefined };
     if (!Array.isArray(tokens)) {
       const error = new CommandError('CON_SYNTAX', `syntax error (line ${tokens.line} column ${tokens.column})`);
-      return { lines: [error.message], error, changes };
+      return { lines: [error.message], error, changes: state.changes };
     }
-    let repeatMs: number | undefined;
+    const outer = new Scope(undefined);
+    for (const [k, v] of Object.entries(variables ?? {})) outer.vars.set(k, v);
+    const error = this.execBlock(tokens, new Scope(outer), state, 0);
+    if (error) return { lines: state.lines, error, changes: state.changes };
+    return { lines: state.lines, changes: state.changes, ...(state.repeatMs !== undefined ? { repeatMs: state.repeatMs } : {}) };
+  }
+
+  /** Global variables (`:global`) of this session. */
+  global(name: string): string | undefined {
+    return this.globals.get(name);
+  }
+
+  /** Runs the commands of `tokens`; on error, its message is already in `state.lines`. */
+  private execBlock(tokens: readonly Token[], scope: Scope, state: RunState, depth: number): CommandError | undefined {
     for (const cmdTokens of splitCommands(tokens)) {
-      const parsed = parseCommand(cmdTokens, this.cwd);
-      if (parsed instanceof CommandError) return { lines: [...lines, parsed.message], error: parsed, changes };
-      if (parsed.kind === 'empty') continue;
-      if (parsed.kind === 'cd') {
-        this.cwd = [...parsed.path];
-        continue;
-      }
-      if (parsed.kind === 'import') {
-        const r = this.importFile(parsed.file);
-        lines.push(...r.lines);
-        changes.push(...r.changes);
-        if (r.error) return { lines, error: r.error, changes };
-        continue;
-      }
-      const ctx: CommandContext = {
-        numbering: (menu) => this.numbering.get(menu),
-        ...(this.options.exportHeader ? { exportHeader: this.options.exportHeader } : {}),
-        ...(this.options.writeFile ? { writeFile: this.options.writeFile } : {}),
-      };
-      const r = executeCommand(this.store, this.runtime, parsed.command, ctx);
-      lines.push(...r.lines);
-      changes.push(...r.changes);
-      if (r.numbering) this.numbering.set(r.numbering.menu, r.numbering.ids);
-      if (r.error) return { lines: [...lines, r.error.message], error: r.error, changes };
-      repeatMs = r.repeatMs;
+      const error = this.execOne(cmdTokens, scope, state, depth);
+      if (error) return error;
     }
-    return { lines, changes, ...(repeatMs !== undefined ? { repeatMs } : {}) };
+    return undefined;
+  }
+
+  private execOne(cmdTokens: readonly Token[], scope: Scope, state: RunState, depth: number): CommandError | undefined {
+    const fail = (error: CommandError): CommandError => {
+      state.lines.push(error.message);
+      return error;
+    };
+    if (++state.commands > MAX_COMMANDS) return fail(new CommandError('CON_SCRIPT_LIMIT', `failure: script runs more than ${MAX_COMMANDS} commands`));
+    const first = cmdTokens[0];
+    if (first?.kind === '{') {
+      const close = matchingBracket(cmdTokens, 0);
+      if (close < 0) return fail(syntaxError(first));
+      if (close !== cmdTokens.length - 1) return fail(expectedEnd(cmdTokens[close + 1]));
+      return this.execNested(cmdTokens.slice(1, close), scope, state, depth, first);
+    }
+    if (first?.kind === 'word' && first.segments.length > 0 && first.segments.every((x) => !x.quoted && x.variable === undefined) && first.text.startsWith(':')) {
+      const r = this.scriptCommand(cmdTokens, scope, state, depth);
+      return r ? fail(r) : undefined;
+    }
+    const parsed = parseCommand(substitute(cmdTokens, lookupIn(scope, this.globals)), this.cwd);
+    if (parsed instanceof CommandError) return fail(parsed);
+    if (parsed.kind === 'empty') return undefined;
+    if (parsed.kind === 'cd') {
+      this.cwd = [...parsed.path];
+      return undefined;
+    }
+    if (parsed.kind === 'import') {
+      const r = this.importFile(parsed.file);
+      state.lines.push(...r.lines);
+      state.changes.push(...r.changes);
+      return r.error;
+    }
+    const ctx: CommandContext = {
+      numbering: (menu) => this.numbering.get(menu),
+      ...(this.options.exportHeader ? { exportHeader: this.options.exportHeader } : {}),
+      ...(this.options.writeFile ? { writeFile: this.options.writeFile } : {}),
+    };
+    const r = executeCommand(this.store, this.runtime, parsed.command, ctx);
+    state.lines.push(...r.lines);
+    state.changes.push(...r.changes);
+    if (r.numbering) this.numbering.set(r.numbering.menu, r.numbering.ids);
+    if (r.error) return fail(r.error);
+    state.repeatMs = r.repeatMs;
+    return undefined;
+  }
+
+  private execNested(tokens: readonly Token[], scope: Scope, state: RunState, depth: number, at: Token): CommandError | undefined {
+    if (depth + 1 > MAX_BLOCK_DEPTH) {
+      const error = new CommandError('CON_SCRIPT_LIMIT', `failure: blocks nested more than ${MAX_BLOCK_DEPTH} deep${where(at)}`);
+      state.lines.push(error.message);
+      return error;
+    }
+    return this.execBlock(tokens, new Scope(scope), state, depth + 1);
+  }
+
+  /** `:put`, `:local`, `:global`, `:set`, `:log`, `:if`. Returns an error not yet reported. */
+  private scriptCommand(cmd: readonly Token[], scope: Scope, state: RunState, depth: number): CommandError | undefined {
+    const head = cmd[0];
+    if (!head) return undefined;
+    const word = head.text.slice(1);
+    const name = resolveName(word, SCRIPT_COMMANDS);
+    if (name === 'none' || name === 'ambiguous') return new CommandError('CON_BAD_COMMAND', `bad command name ${word}${where(head)}`);
+    const lookup = lookupIn(scope, this.globals);
+    if (name === 'if') return this.scriptIf(cmd, scope, state, depth);
+    const args = substitute(cmd.slice(1), lookup);
+    const nonWord = args.find((t) => t.kind !== 'word');
+    if (nonWord) return new CommandError('CON_SYNTAX', `syntax error${where(nonWord)}`);
+    switch (name) {
+      case 'put':
+        state.lines.push(args.map((t) => t.text).join(' '));
+        return undefined;
+      case 'log': {
+        const levelTok = args[0];
+        const level = levelTok ? resolveName(levelTok.text, LOG_LEVELS) : 'none';
+        if (level === 'none' || level === 'ambiguous') return new CommandError('CON_SYNTAX', `syntax error${where(levelTok ?? head)}`);
+        this.options.logger?.log(['script', level as LogLevel], args.slice(1).map((t) => t.text).join(' '));
+        return undefined;
+      }
+      default: {
+        // local, global, set: <name> [<value>]
+        const [nameTok, valueTok, extra] = args;
+        if (!nameTok || nameTok.text === '') return new CommandError('CON_SYNTAX', `syntax error${where(head)}`);
+        if (extra) return expectedEnd(extra);
+        const v = valueTok?.text;
+        if (name === 'local') scope.vars.set(nameTok.text, v ?? '');
+        else if (name === 'global') this.globals.set(nameTok.text, v ?? this.globals.get(nameTok.text) ?? '');
+        else {
+          const target = scope.find(nameTok.text);
+          if (target) target.vars.set(nameTok.text, v ?? '');
+          else if (this.globals.has(nameTok.text)) this.globals.set(nameTok.text, v ?? '');
+          else return new CommandError('CMD_RUNTIME', `failure: no such variable ${nameTok.text}`);
+        }
+        return undefined;
+      }
+    }
+  }
+
+  /** `:if (<condition>) do={...} [else={...}]` */
+  private scriptIf(cmd: readonly Token[], scope: Scope, state: RunState, depth: number): CommandError | undefined {
+    const head = cmd[0];
+    const open = cmd[1];
+    if (!head || open?.kind !== '(') return new CommandError('CON_SYNTAX', `syntax error${where(open ?? head)}`);
+    const close = matchingBracket(cmd, 1);
+    if (close < 0) return new CommandError('CON_SYNTAX', `syntax error${where(open)}`);
+    const cond = evaluateCondition(substitute(cmd.slice(2, close), lookupIn(scope, this.globals)));
+    if (cond === undefined) return new CommandError('CON_SYNTAX', `syntax error${where(open)}`);
+    const blocks = new Map<string, { tokens: Token[]; at: Token }>();
+    let pos = close + 1;
+    for (let guard = 0; guard < 2 && pos < cmd.length; guard++) {
+      const t = cmd[pos];
+      const split = t?.kind === 'word' ? splitWord(t, ['=']) : undefined;
+      const key = split ? resolveName(split.left, ['do', 'else']) : 'none';
+      const brace = cmd[pos + 1];
+      if (!t || !split || split.right !== '' || (key !== 'do' && key !== 'else') || blocks.has(key) || brace?.kind !== '{') return expectedEnd(t);
+      const end = matchingBracket(cmd, pos + 1);
+      if (end < 0) return new CommandError('CON_SYNTAX', `syntax error${where(brace)}`);
+      blocks.set(key, { tokens: cmd.slice(pos + 2, end), at: brace });
+      pos = end + 1;
+    }
+    if (pos < cmd.length) return expectedEnd(cmd[pos]);
+    const chosen = blocks.get(cond ? 'do' : 'else');
+    if (!chosen) return undefined;
+    const error = this.execNested(chosen.tokens, scope, state, depth, chosen.at);
+    if (error) {
+      // Already reported by the nested run: do not print it twice.
+      state.lines.pop();
+      return error;
+    }
+    return undefined;
   }
 
   /** Runs a script as `import` does: from `/`, restoring the current path afterwards. */
-  runScript(text: string): RunResult {
+  runScript(text: string, variables?: Readonly<Record<string, string>>): RunResult {
     const saved = this.cwd;
     this.cwd = [];
     try {
-      return this.run(text);
+      return this.run(text, variables);
     } finally {
       this.cwd = saved;
     }

@@ -54,3 +54,12 @@ test('tokenize never throws', () => {
     { numRuns: 2000 },
   );
 });
+
+test('variables: $name and $"name" outside quotes, $name inside, \\$ literal, blocks', () => {
+  const t = tokenize('add comment=$user address=$"remote-address" x="hi $user!" y="\\$user" z="^a$"');
+  assert.ok(Array.isArray(t));
+  const vars = t.flatMap((w) => w.segments.filter((s) => s.variable !== undefined).map((s) => `${s.variable}:${s.quoted}`));
+  assert.deepEqual(vars, ['user:false', 'remote-address:false', 'user:true']);
+  assert.deepEqual(words('y="\\$user" z="^a$" w=a$'), ['y=$user', 'z=^a$', 'w=a$']);
+  assert.deepEqual(words(':if ($a = 1) do={ :put x }'), [':if', '(', '$a', '=', '1', ')', 'do=', '{', ':put', 'x', '}']);
+});

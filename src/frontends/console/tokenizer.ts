@@ -8,17 +8,25 @@
  * - Outside quotes: a backslash before a line end continues the line (RouterOS `\`); before
  *   any other character it escapes it.
  * - `#` starting a word at the beginning of a command begins a comment up to the line end.
- * - `;` and line ends separate commands; `[ ]` nest commands; `( )` group expressions.
+ * - `;` and line ends separate commands; `[ ]` nest commands; `( )` group expressions;
+ *   `{ }` delimit script blocks (`{ :local a 1; :put $a }`, `:if (...) do={ ... }`).
+ * - Variables: `$name` (letters, digits, `_`) and `$"any-name"` (inside quotes: `$"a-b.c"`,
+ *   a name without spaces or quotes) become segments with `variable` set; the session substitutes them (the
+ *   value is then literal text, never split at `=`). `\$` is a plain dollar sign, and so is a
+ *   `$` followed by anything else (`"^[ab]$"` stays a regular expression).
  * Positions are 1-based line/column of the token's first character (RouterOS error format).
  *
  * Never throws: an unterminated quote is returned as a syntax error value.
  */
 export interface Segment {
+  /** The text; for a variable reference its source spelling (`$user`). */
   readonly text: string;
   readonly quoted: boolean;
+  /** Set when this segment is a reference to the variable of that name. */
+  readonly variable?: string;
 }
 
-export type TokenKind = 'word' | '[' | ']' | '(' | ')' | ';' | 'newline' | 'eof';
+export type TokenKind = 'word' | '[' | ']' | '(' | ')' | '{' | '}' | ';' | 'newline' | 'eof';
 
 export interface Token {
   readonly kind: TokenKind;
@@ -39,7 +47,15 @@ export interface TokenizeError {
   readonly column: number;
 }
 
-const PUNCT = new Set(['[', ']', '(', ')', ';']);
+const PUNCT = new Set(['[', ']', '(', ')', '{', '}', ';']);
+const VAR_CHAR = /[A-Za-z0-9_]/;
+
+/** The name of `$name` starting at `at` (the `$`), or undefined. */
+function plainVariableAt(src: string, at: number): string | undefined {
+  let j = at + 1;
+  while (j < src.length && VAR_CHAR.test(src[j] ?? '')) j++;
+  return j > at + 1 ? src.slice(at + 1, j) : undefined;
+}
 
 function isSpace(ch: string): boolean {
   return ch === ' ' || ch === '\t' || ch === '\r';
@@ -94,7 +110,7 @@ export function tokenize(src: string, partial = false): Token[] | TokenizeError 
     if (PUNCT.has(ch)) {
       push(ch as TokenKind, i, i + 1, line, col(i));
       i++;
-      atCommandStart = ch === ';' || ch === '[';
+      atCommandStart = ch === ';' || ch === '[' || ch === '{' || ch === '}';
       continue;
     }
     // A word.
@@ -155,6 +171,27 @@ export function tokenize(src: string, partial = false): Token[] | TokenizeError 
             i += 2;
             continue;
           }
+          if (d === '$') {
+            let name = plainVariableAt(src, i);
+            let length = name === undefined ? 0 : 1 + name.length;
+            if (name === undefined && src[i + 1] === '"') {
+              // `"up from $"remote-address""`: only a dash-word name counts, so a string that
+              // merely ends in `$` (`"^a$"`) keeps its meaning.
+              const close = src.indexOf('"', i + 2);
+              const candidate = close < 0 ? '' : src.slice(i + 2, close);
+              if (/^[A-Za-z0-9_.-]+$/.test(candidate)) {
+                name = candidate;
+                length = candidate.length + 3;
+              }
+            }
+            if (name !== undefined) {
+              if (q !== '') segments.push({ text: q, quoted: true });
+              q = '';
+              segments.push({ text: src.slice(i, i + length), quoted: true, variable: name });
+              i += length;
+              continue;
+            }
+          }
           if (d === '\n') {
             line++;
             lineStart = i + 1;
@@ -163,8 +200,27 @@ export function tokenize(src: string, partial = false): Token[] | TokenizeError 
           i++;
         }
         if (!closed && !partial) return { kind: 'syntax', line: qLine, column: qCol };
-        segments.push({ text: q, quoted: true });
+        if (q !== '' || segments.length === 0 || segments[segments.length - 1]?.variable === undefined) segments.push({ text: q, quoted: true });
         continue;
+      }
+      if (c === '$') {
+        let name = plainVariableAt(src, i);
+        let length = name === undefined ? 0 : 1 + name.length;
+        if (name === undefined && src[i + 1] === '"') {
+          const close = src.indexOf('"', i + 2);
+          const nl = src.indexOf('\n', i + 2);
+          if (close > i + 2 && (nl < 0 || close < nl)) {
+            name = src.slice(i + 2, close);
+            length = close + 1 - i;
+          }
+        }
+        if (name !== undefined) {
+          if (plain !== '') segments.push({ text: plain, quoted: false });
+          plain = '';
+          segments.push({ text: src.slice(i, i + length), quoted: false, variable: name });
+          i += length;
+          continue;
+        }
       }
       plain += c;
       i++;
