@@ -15,6 +15,15 @@
  * Authorisation of server sessions follows RouterOS: the `/ppp secret` of the user (disabled,
  * service any|l2tp, caller-id), its values first, then the profile it names, then the server's
  * default-profile. RADIUS and pools plug in at `authorizeSession` (issue 6).
+ *
+ * Address lists and scripts (issue 6): a server session's remote address joins the lists of its
+ * profile / RADIUS reply as dynamic `/ip firewall address-list` rows while it is up; every
+ * enabled entry is mirrored to the kernel through `address-lists` commands (the wanted state,
+ * emitted only when it changed); a static entry with `timeout` is removed by our own timer.
+ * The profile's on-up runs once the interface is up, on-down after the session is gone, both
+ * through a ConsoleSession on the same store with the RouterOS variables `user`,
+ * `local-address`, `remote-address`, `caller-id`, `interface`; queued scripts run at the end of
+ * a pump, their configuration changes apply at once and leave as `config-changed` to be saved.
  */
 import type { AuthMethod } from '../auth/types.js';
 import type { SessionEndReason } from '../aaa/accounting.js';
@@ -25,7 +34,8 @@ import { DeadlineQueue } from '../core/deadlines.js';
 import { earliest, type Instant } from '../core/time.js';
 import type { ChangeRecord, ConfigStore, Item, Values } from '../config/store.js';
 import type { RuntimeCommandOutcome, RuntimeProvider, RuntimeRow, RuntimeStatus } from '../config/runtime.js';
-import { formatDuration } from '../config/values.js';
+import { formatDuration, parseDuration } from '../config/values.js';
+import { ConsoleSession } from '../frontends/console/session.js';
 import { MAIN_SOCKET, type Address, type SocketKey, type Transmit } from '../l2tp/types.js';
 import { COA_SOCKET, RADIUS_SOCKET, ServerAaa } from './aaa.js';
 import { PppOverL2tp, type ServerPppOptions, type ServiceEvent, type SessionKey } from './ppp-over-l2tp.js';
@@ -48,7 +58,12 @@ const MENU = {
   profile: 'ppp profile',
   active: 'ppp active',
   iface: 'interface',
+  addressList: 'ip firewall address-list',
 } as const;
+/** Dynamic address-list ids live above the configured ones (`*A000001`...). */
+const DYNAMIC_LIST_ID_BASE = 0xa000000;
+/** Scripts run per pump at most (each is itself bounded by the console's limits). */
+const MAX_SCRIPTS_PER_PUMP = 64;
 
 /** A route to install while an interface is up (`dev` is implied by the interface). */
 export interface RouteSpec {
@@ -85,6 +100,13 @@ export type RouterCommand =
       readonly routes: readonly RouteSpec[];
     }
   | { readonly type: 'unlisten' }
+  /**
+   * `/ip firewall address-list`: the wanted content of every list known so far (enabled static
+   * entries and the sessions' dynamic ones); a list that emptied is sent with no addresses.
+   */
+  | { readonly type: 'address-lists'; readonly sets: Readonly<Record<string, readonly string[]>> }
+  /** The router changed the configuration itself (an on-up script, an expired timeout): save it. */
+  | { readonly type: 'config-changed'; readonly changes: readonly ChangeRecord[] }
   | { readonly type: 'open-socket'; readonly socket: SocketKey; readonly address: string; readonly port?: number }
   | { readonly type: 'close-socket'; readonly socket: SocketKey };
 
@@ -136,6 +158,27 @@ interface ActiveSession {
   encoding: string;
   /** Why we are ending it, when we are (accounting's terminate cause). */
   endCause: SessionEndReason | undefined;
+  /** The profile's on-down script and the variables of its on-up, kept from session up. */
+  onDown: string;
+  scriptVars: Readonly<Record<string, string>> | undefined;
+  profile: string;
+}
+
+/** A session's entry in `/ip firewall address-list` (dynamic: never stored). */
+interface DynamicListEntry {
+  readonly id: string;
+  readonly key: SessionKey;
+  readonly list: string;
+  readonly address: string;
+  readonly comment: string;
+  readonly createdAt: Instant;
+}
+
+interface PendingScript {
+  readonly profile: string;
+  readonly which: 'on-up' | 'on-down';
+  readonly text: string;
+  readonly vars: Readonly<Record<string, string>>;
 }
 
 interface SecretHistory {
@@ -163,6 +206,17 @@ export class L2tpRouter implements RuntimeProvider {
   /** Demand interfaces use negative keys: session keys are always positive. */
   private nextDemandKey = -1;
   private readonly clientByDemandKey = new Map<SessionKey, ClientState>();
+  private readonly dynamicEntries: DynamicListEntry[] = [];
+  private nextDynamicEntry = 1;
+  /** When the router first saw each static address-list entry (creation-time, timeout). */
+  private readonly listEntrySeen = new Map<string, Instant>();
+  /** Every list name ever mirrored, so a list that empties is flushed in the kernel too. */
+  private readonly knownLists = new Set<string>();
+  private lastListState = '';
+  private readonly pendingScripts: PendingScript[] = [];
+  private runningScripts = false;
+  /** What scripts see as runtime (the daemon may give the composed one, with `/log`). */
+  scriptRuntime: RuntimeProvider | undefined;
   private now: Instant = 0;
   /** Wall-clock offset for `last-logged-out` (the daemon passes `Date.now() - now`). */
   wallClockOffsetMs = 0;
@@ -209,6 +263,7 @@ export class L2tpRouter implements RuntimeProvider {
     this.pumpAaa();
     this.applyServer(now);
     for (const item of this.store.items(MENU.client)) this.applyClient(now, item.id);
+    this.applyAddressLists(now);
   }
 
   /** Applies what a console command changed. */
@@ -221,6 +276,7 @@ export class L2tpRouter implements RuntimeProvider {
     }
     if (server) this.applyServer(now);
     if (changes.some((c) => c.menu === 'ip route')) this.applyStaticRoutes();
+    if (changes.some((c) => c.menu === MENU.addressList)) this.applyAddressLists(now, changes);
     this.aaa.reconfigure(now, changes);
     this.pumpAaa();
   }
@@ -406,6 +462,8 @@ export class L2tpRouter implements RuntimeProvider {
       if (t.startsWith('redial:')) {
         const c = this.clients.get(t.slice('redial:'.length));
         if (c && c.tunnelId === undefined) this.dial(now, c);
+      } else if (t.startsWith('list-timeout:')) {
+        this.listEntryExpired(now, t.slice('list-timeout:'.length));
       }
     }
     this.pump(now);
@@ -468,6 +526,7 @@ export class L2tpRouter implements RuntimeProvider {
 
   private pump(now: Instant): void {
     for (let ev = this.service.pollEvent(); ev; ev = this.service.pollEvent()) this.onEvent(now, ev);
+    this.runScripts(now);
   }
 
   private onEvent(now: Instant, ev: ServiceEvent): void {
@@ -503,6 +562,9 @@ export class L2tpRouter implements RuntimeProvider {
           radius: false,
           encoding: '',
           endCause: undefined,
+          onDown: '',
+          scriptVars: undefined,
+          profile: '',
         });
         this.aaa.sessionStarted(now, ev.key, this.nextSessionIndex - 1, ev.peer);
         return;
@@ -566,6 +628,7 @@ export class L2tpRouter implements RuntimeProvider {
         this.aaa.sessionUp(now, ev.key);
         this.pumpAaa();
         this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged in, ${a.remote}`);
+        this.sessionUpHooks(now, a, staticName ?? `<l2tp-${a.user}>`, params?.addressLists ?? [], params?.onUp ?? '', params?.onDown ?? '');
         return;
       }
       case 'ip-packet':
@@ -585,6 +648,7 @@ export class L2tpRouter implements RuntimeProvider {
           if (secret) this.secretHistory.set(secret.id, { lastLoggedOut: now, lastCallerId: a.peer.ip, lastDisconnectReason: ev.reason });
           if (a.up) this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged out, ${Math.round((now - a.startedAt) / 1000)} (${ev.reason})`);
         }
+        this.sessionDownHooks(now, a);
         return;
       }
       case 'socket-open':
@@ -695,10 +759,22 @@ export class L2tpRouter implements RuntimeProvider {
     }
     if (menu === MENU.iface) return this.interfaceRows();
     if (menu === 'ip pool used') return this.aaa.poolUsedRows();
+    if (menu === MENU.addressList) {
+      return this.dynamicEntries.map((e) => ({
+        id: e.id,
+        values: { list: e.list, address: e.address, comment: e.comment, 'creation-time': this.wallTime(e.createdAt) },
+      }));
+    }
     return [];
   }
 
   status(menu: string, id: string): RuntimeStatus | undefined {
+    if (menu === MENU.addressList) {
+      const seen = this.listEntrySeen.get(id);
+      if (seen === undefined) return undefined;
+      const expires = this.timers.get(`list-timeout:${id}`);
+      return { values: { 'creation-time': this.wallTime(seen), ...(expires !== undefined ? { timeout: formatDuration(Math.max(0, expires - this.now)) } : {}) } };
+    }
     if (menu === MENU.client) {
       const c = this.clients.get(id);
       return c?.status === 'connected' ? { flags: 'R' } : undefined;
@@ -712,7 +788,7 @@ export class L2tpRouter implements RuntimeProvider {
       if (!h) return undefined;
       return {
         values: {
-          ...(h.lastLoggedOut !== undefined ? { 'last-logged-out': new Date(h.lastLoggedOut + this.wallClockOffsetMs).toISOString().replace('T', ' ').slice(0, 19) } : {}),
+          ...(h.lastLoggedOut !== undefined ? { 'last-logged-out': this.wallTime(h.lastLoggedOut) } : {}),
           ...(h.lastCallerId !== undefined ? { 'last-caller-id': h.lastCallerId } : {}),
           ...(h.lastDisconnectReason !== undefined ? { 'last-disconnect-reason': h.lastDisconnectReason } : {}),
         },
@@ -890,6 +966,139 @@ export class L2tpRouter implements RuntimeProvider {
 
   private identity(): string {
     return this.store.settings('system identity')['name'] ?? 'MikroTik';
+  }
+
+  /** `2026-01-02 03:04:05` (UTC) of an Instant. */
+  private wallTime(at: Instant): string {
+    return new Date(at + this.wallClockOffsetMs).toISOString().replace('T', ' ').slice(0, 19);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Address lists and on-up / on-down scripts
+
+  /**
+   * A server session is up: its remote address joins the profile's (or RADIUS's) address lists
+   * as dynamic entries commented with the user name, as RouterOS does, then on-up runs.
+   */
+  private sessionUpHooks(now: Instant, a: ActiveSession, ifName: string, lists: readonly string[], onUp: string, onDown: string): void {
+    for (const list of new Set(lists)) {
+      this.dynamicEntries.push({
+        id: `*${(DYNAMIC_LIST_ID_BASE + this.nextDynamicEntry++).toString(16).toUpperCase()}`,
+        key: a.key,
+        list,
+        address: a.remote,
+        comment: a.user,
+        createdAt: now,
+      });
+    }
+    if (lists.length > 0) this.syncAddressLists();
+    const profile = this.profileOf(a.key)['name'] ?? 'default';
+    const vars = { user: a.user, 'local-address': a.local, 'remote-address': a.remote, 'caller-id': a.peer.ip, interface: ifName };
+    a.onDown = onDown;
+    a.scriptVars = vars;
+    a.profile = profile;
+    if (onUp.trim() !== '') this.pendingScripts.push({ profile, which: 'on-up', text: onUp, vars });
+  }
+
+  /** The session went down: its dynamic entries go, then on-down runs (only after an on-up point). */
+  private sessionDownHooks(_now: Instant, a: ActiveSession): void {
+    const before = this.dynamicEntries.length;
+    for (let i = this.dynamicEntries.length - 1; i >= 0; i--) if (this.dynamicEntries[i]?.key === a.key) this.dynamicEntries.splice(i, 1);
+    if (this.dynamicEntries.length !== before) this.syncAddressLists();
+    if (a.up && a.scriptVars && a.onDown.trim() !== '') this.pendingScripts.push({ profile: a.profile, which: 'on-down', text: a.onDown, vars: a.scriptVars });
+  }
+
+  /**
+   * Runs queued scripts against the configuration, as the console would, after the events that
+   * queued them were handled (a script may itself disconnect a session). Their changes apply at
+   * once and go to the daemon to be saved; errors are logged, never thrown.
+   */
+  private runScripts(now: Instant): void {
+    if (this.runningScripts) return;
+    this.runningScripts = true;
+    try {
+      for (let n = 0; n < MAX_SCRIPTS_PER_PUMP; n++) {
+        const job = this.pendingScripts.shift();
+        if (!job) break;
+        let outcome: { changes: readonly ChangeRecord[]; error?: string };
+        try {
+          const session = new ConsoleSession(this.store, this.scriptRuntime ?? this, { logger: this.deps.logger, user: job.vars['user'] ?? 'admin' });
+          const r = session.runScript(job.text, job.vars);
+          outcome = { changes: r.changes, ...(r.error ? { error: r.error.message } : {}) };
+        } catch (err) {
+          outcome = { changes: [], error: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+        }
+        if (outcome.error !== undefined) this.deps.logger.log(['script', 'error'], `${job.profile} ${job.which}: ${outcome.error}`);
+        if (outcome.changes.length > 0) {
+          this.applyChanges(now, outcome.changes);
+          this.commands.push({ type: 'config-changed', changes: outcome.changes });
+        }
+      }
+    } finally {
+      this.runningScripts = false;
+    }
+  }
+
+  /** Static entries: creation time, timeout timers, then the kernel sets. */
+  private applyAddressLists(now: Instant, changes?: readonly ChangeRecord[]): void {
+    const items = this.store.items(MENU.addressList);
+    const present = new Set(items.map((i) => i.id));
+    for (const id of [...this.listEntrySeen.keys()]) {
+      if (!present.has(id)) {
+        this.listEntrySeen.delete(id);
+        this.timers.delete(`list-timeout:${id}`);
+      }
+    }
+    const touched = new Set((changes ?? []).filter((c) => c.menu === MENU.addressList && c.before?.['timeout'] !== c.after?.['timeout']).map((c) => c.id));
+    for (const item of items) {
+      if (!this.listEntrySeen.has(item.id)) this.listEntrySeen.set(item.id, now);
+      const key = `list-timeout:${item.id}`;
+      const timeout = item.values['timeout'];
+      const ms = timeout === undefined ? undefined : parseDuration(timeout);
+      if (ms === undefined || ms <= 0) this.timers.delete(key);
+      else if (this.timers.get(key) === undefined || touched.has(item.id)) this.timers.set(key, now + ms);
+    }
+    this.syncAddressLists();
+  }
+
+  /** Our timer removes a static entry whose timeout ran out (a configuration change to save). */
+  private listEntryExpired(now: Instant, id: string): void {
+    const item = this.store.get(MENU.addressList, id);
+    if (!item) return;
+    const r = this.store.remove(MENU.addressList, [id]);
+    if (!Array.isArray(r)) return;
+    this.deps.logger.log(['system', 'info'], `address-list ${item.values['list'] ?? ''} ${item.values['address'] ?? ''} timed out`);
+    this.applyChanges(now, r);
+    this.commands.push({ type: 'config-changed', changes: r });
+  }
+
+  /** Emits the wanted kernel sets when they differ from what was last sent. */
+  private syncAddressLists(): void {
+    const sets = new Map<string, Set<string>>();
+    const add = (list: string, address: string): void => {
+      this.knownLists.add(list);
+      let s = sets.get(list);
+      if (!s) sets.set(list, (s = new Set()));
+      s.add(address);
+    };
+    for (const item of this.store.items(MENU.addressList)) {
+      const list = item.values['list'];
+      const address = item.values['address'];
+      if (list !== undefined && address !== undefined && item.values['disabled'] !== 'yes') add(list, address);
+      else if (list !== undefined) this.knownLists.add(list);
+    }
+    for (const e of this.dynamicEntries) add(e.list, e.address);
+    const out: Record<string, string[]> = {};
+    for (const list of [...this.knownLists].sort()) out[list] = [...(sets.get(list) ?? [])].sort();
+    const state = JSON.stringify(out);
+    if (state === this.lastListState || (this.lastListState === '' && this.knownLists.size === 0)) return;
+    this.lastListState = state;
+    this.commands.push({ type: 'address-lists', sets: out });
+  }
+
+  /** The dynamic address-list entries (tests, monitoring). */
+  addressListEntries(): readonly { list: string; address: string; comment: string }[] {
+    return this.dynamicEntries.map((e) => ({ list: e.list, address: e.address, comment: e.comment }));
   }
 }
 
