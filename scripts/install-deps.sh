@@ -7,7 +7,7 @@ set -euo pipefail
 if [ $# -gt 0 ]; then
   PKGS=("$@")
 else
-  PKGS=(xl2tpd softether-vpnserver softether-vpncmd tshark iperf3 iproute2 iputils-ping freeradius freeradius-utils)
+  PKGS=(xl2tpd softether-vpnserver softether-vpncmd tshark iperf3 iproute2 iputils-ping freeradius freeradius-utils nftables)
 fi
 missing=()
 for p in "${PKGS[@]}"; do

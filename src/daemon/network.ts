@@ -11,6 +11,9 @@
  *   kernel removes both with the last file descriptor); nothing to clean at the next start.
  * - Packets: a TUN read goes into the session (`router.sendIp`), a packet out of a session is
  *   written to its TUN (`router.ipSink`).
+ * - Address lists: `address-lists` commands become nftables sets (src/platform/nft.ts), on the
+ *   same chain; `config-changed` (a script or a timeout changed the configuration) goes to
+ *   `onConfigChanged` so it is saved like a console change.
  *
  * Kernel work (ip commands, TUN open) is asynchronous; commands are carried out in order on one
  * promise chain so an interface is never torn down before it finished coming up.
@@ -21,6 +24,7 @@ import type { ChangeRecord, ConfigStore } from '../config/store.js';
 import { MAIN_SOCKET } from '../l2tp/types.js';
 import { EngineDriver } from '../platform/driver.js';
 import { IpRoute2 } from '../platform/netlink-or-ip.js';
+import { AddressListSync } from '../platform/nft.js';
 import { cryptoRandom } from '../platform/random.js';
 import { openTun, type TunDevice } from '../platform/tun.js';
 import { COA_SOCKET, RADIUS_SOCKET } from '../services/aaa.js';
@@ -44,6 +48,10 @@ export interface NetworkOptions {
   readonly openTun?: typeof openTun;
   /** Local address for the server socket (default 0.0.0.0). */
   readonly listenAddress?: string;
+  /** Writes `/ip firewall address-list` to the kernel; injectable for tests. */
+  readonly addressLists?: { apply(sets: Readonly<Record<string, readonly string[]>>): Promise<void> };
+  /** The router changed the configuration itself (on-up/on-down script, timeout): save it. */
+  readonly onConfigChanged?: (changes: readonly ChangeRecord[]) => void;
 }
 
 export class NetworkDriver {
@@ -54,6 +62,7 @@ export class NetworkDriver {
   private readonly interfaces = new Map<SessionKey, InterfaceSlot>();
   private readonly ip: IpRoute2;
   private readonly openTunFn: typeof openTun;
+  private readonly addressLists: NonNullable<NetworkOptions['addressLists']>;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   /** The clock of the received batch being delivered, if any. */
@@ -65,6 +74,7 @@ export class NetworkDriver {
   ) {
     this.ip = opts.ip ?? new IpRoute2();
     this.openTunFn = opts.openTun ?? openTun;
+    this.addressLists = opts.addressLists ?? new AddressListSync({ warn: (m) => opts.logger.log(['system', 'warning'], m) });
     this.router = new L2tpRouter(store, { random: cryptoRandom, logger: opts.logger });
     this.sockets = new SocketPool(
       (key, from, bytes) => {
@@ -214,6 +224,12 @@ export class NetworkDriver {
           for (const r of c.add) batch.add(routeArgs('replace', r, c.kernelName));
           await batch.run();
         });
+        return;
+      case 'address-lists':
+        this.enqueue(() => this.addressLists.apply(c.sets));
+        return;
+      case 'config-changed':
+        this.opts.onConfigChanged?.(c.changes);
         return;
     }
   }
