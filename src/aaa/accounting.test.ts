@@ -174,3 +174,17 @@ test('terminate cause mapping (RFC 2866 5.10)', () => {
   ];
   for (const [reason, code] of table) assert.equal(terminateCause(reason), code, reason);
 });
+
+test('setInterimInterval (CoA Acct-Interim-Interval): the next Interim-Update one new interval from now; 0 stops them', () => {
+  const w = world([S1]);
+  w.acct.start(0, { ...SESSION, interimUpdateMs: 0 });
+  runUntil(w, 10_000);
+  assert.equal(w.acct.nextTimeout(), undefined);
+  assert.equal(w.acct.setInterimInterval(w.now, SESSION.acctSessionId, 5_000), true);
+  assert.equal(w.acct.nextTimeout(), 15_000);
+  runUntil(w, 26_000);
+  assert.equal(w.acct.setInterimInterval(w.now, SESSION.acctSessionId, 0), true);
+  runUntil(w, 60_000);
+  assert.deepEqual(w.twins.get('10.0.0.1')!.accountingRecords.map(status), [1, 3, 3, 3], 'at 15, 20 and 25 s, then none');
+  assert.equal(w.acct.setInterimInterval(w.now, 'no-such-session', 5_000), false);
+});

@@ -25,7 +25,9 @@
  * decides and passes `interimUpdateMs`); 0 disables. RFC 2869 5.16: the value "SHOULD NOT be
  * smaller than 60" seconds; we honour smaller values from configuration but not below 1 s.
  *
- * Call order: start / stop from the service; handleTimeout(now) when now >= nextTimeout()
+ * A CoA may change the interval of a live session (`setInterimInterval`).
+ *
+ * Call order: start / stop / setInterimInterval from the service; handleTimeout(now) when now >= nextTimeout()
  * (interim updates and retry pauses); handleTransportResult(now, token, delivered) for each
  * `accounting` event of the RadiusClient. No I/O; counters are read through the injected
  * `readCounters` callback at interim time.
@@ -135,7 +137,7 @@ interface AccountingRecord {
 }
 
 interface Tracked {
-  readonly session: AccountingSession;
+  session: AccountingSession;
   readonly startedAt: Instant;
   nextInterim?: Instant;
 }
@@ -168,6 +170,20 @@ export class Accounting {
     const interval = session.interimUpdateMs > 0 ? Math.max(MIN_INTERIM_MS, session.interimUpdateMs) : 0;
     this.sessions.set(session.acctSessionId, { session, startedAt: now, ...(interval > 0 ? { nextInterim: now + interval } : {}) });
     this.enqueue(now, session.acctSessionId, 'Start', this.attributes(now, session, 'Start'));
+  }
+
+  /**
+   * A new interim interval for a live session (RFC 5176 CoA carrying Acct-Interim-Interval): the
+   * next Interim-Update is due one new interval from now; 0 stops interim updates. False when the
+   * session is not accounted.
+   */
+  setInterimInterval(now: Instant, acctSessionId: string, interimUpdateMs: number): boolean {
+    const t = this.sessions.get(acctSessionId);
+    if (!t) return false;
+    t.session = { ...t.session, interimUpdateMs };
+    if (interimUpdateMs > 0) t.nextInterim = now + Math.max(MIN_INTERIM_MS, interimUpdateMs);
+    else delete t.nextInterim;
+    return true;
   }
 
   /** Session accounting stops with final counters. */

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 
 import { utf8 } from '../core/bytes.js';
@@ -8,8 +9,8 @@ import { signMessageAuthenticator, verifyResponseAuthenticator } from '../crypto
 import { dynamicRequest } from '../testing/radius-twin.js';
 import { RadiusCode } from '../wire/radius/dictionary.js';
 import { attribute, decodePacket, encodePacket, getInteger, type RadiusAttribute } from '../wire/radius/packet.js';
-import { DynamicAuthorizationServer, type DynamicSessionInfo } from './coa.js';
-import type { RadiusAuthorization, RadiusServer } from './radius-client.js';
+import { authorizationChangeOf, DynamicAuthorizationServer, type AuthorizationChange, type DynamicSessionInfo } from './coa.js';
+import type { RadiusServer } from './radius-client.js';
 
 const SECRET = 'testing123';
 const SERVER: RadiusServer = { address: '10.0.0.1', secret: SECRET, authenticationPort: 1812, accountingPort: 1813, timeoutMs: 100 };
@@ -17,7 +18,7 @@ const FROM = { ip: '10.0.0.1', port: 40000 };
 
 function setup(sessions: DynamicSessionInfo[], opts: { refuse?: boolean } = {}) {
   const disconnected: string[][] = [];
-  const changed: Array<[string, RadiusAuthorization]> = [];
+  const changed: Array<[string, AuthorizationChange]> = [];
   const logger = new MemoryLogger();
   const das = new DynamicAuthorizationServer({
     servers: [SERVER],
@@ -189,4 +190,105 @@ test('property: random datagrams never throw and never act', () => {
   );
   assert.deepEqual(disconnected, []);
   assert.deepEqual(changed, []);
+});
+
+// ---------------------------------------------------------------------------------------------
+// CoA-Request: what may change, and the Error-Cause of what may not (RFC 5176 3.5, 3.6)
+
+const coaRequest = (id: number, attrs: RadiusAttribute[]) => dynamicRequest(RadiusCode.CoaRequest, id, attrs, SECRET);
+const packetOf = (attrs: RadiusAttribute[]) => ({ code: RadiusCode.CoaRequest, identifier: 1, authenticator: new Uint8Array(16), attributes: attrs });
+
+test('authorizationChangeOf: each changeable attribute, and only those the request carries', () => {
+  const r = authorizationChangeOf(
+    packetOf([
+      attribute('User-Name', 'bob'),
+      attribute('Session-Timeout', 600),
+      attribute('Idle-Timeout', 30),
+      attribute('Acct-Interim-Interval', 120),
+      attribute('Mikrotik-Rate-Limit', '2M/4M 4M/8M 1M/2M 10/10'),
+      attribute('Mikrotik-Address-List', 'paying'),
+      attribute('Mikrotik-Address-List', 'vip, paying'),
+      attribute('Service-Type', 2),
+      attribute('Event-Timestamp', 1_700_000_000),
+    ]),
+  );
+  assert.deepEqual(r, {
+    ok: true,
+    change: { sessionTimeout: 600, idleTimeout: 30, acctInterimInterval: 120, rateLimit: '2M/4M 4M/8M 1M/2M 10/10', addressLists: ['paying', 'vip'] },
+  });
+  assert.deepEqual(authorizationChangeOf(packetOf([attribute('User-Name', 'bob'), attribute('Mikrotik-Rate-Limit', '1M')])), { ok: true, change: { rateLimit: '1M' } });
+  assert.deepEqual(authorizationChangeOf(packetOf([attribute('User-Name', 'bob'), attribute('Mikrotik-Address-List', '')])), { ok: true, change: { addressLists: [] } });
+});
+
+test('authorizationChangeOf: unsupported attribute 401, unsupported service 405, invalid value 407', () => {
+  const rows: Array<[string, RadiusAttribute[], string]> = [
+    ['Filter-Id (we apply no filters by RADIUS)', [attribute('Filter-Id', 'web-only')], 'Unsupported-Attribute'],
+    ['Framed-Pool cannot change on a live session', [attribute('Framed-Pool', 'p2')], 'Unsupported-Attribute'],
+    ['Mikrotik-Group', [attribute('Mikrotik-Group', 'gold')], 'Unsupported-Attribute'],
+    ['an unknown VSA (vendor 9)', [{ type: 1, vendor: 9, value: utf8('x=y') }], 'Unsupported-Attribute'],
+    ['an unknown standard attribute', [{ type: 200, value: new Uint8Array([1]) }], 'Unsupported-Attribute'],
+    ['Service-Type Authorize-Only (17)', [attribute('Service-Type', 17)], 'Unsupported-Service'],
+    ['Service-Type Login', [attribute('Service-Type', 1)], 'Unsupported-Service'],
+    ['rate-limit RouterOS would not parse', [attribute('Mikrotik-Rate-Limit', 'fast please')], 'Invalid-Attribute-Value'],
+    ['Session-Timeout of 3 octets', [{ type: 27, value: new Uint8Array([0, 0, 1]) }], 'Invalid-Attribute-Value'],
+  ];
+  for (const [what, attrs, cause] of rows) {
+    const r = authorizationChangeOf(packetOf([attribute('User-Name', 'bob'), ...attrs]));
+    assert.equal(r.ok, false, what);
+    if (!r.ok) assert.equal(r.cause, cause, what);
+  }
+});
+
+test('CoA-Request: unsupported -> CoA-NAK 401 and nothing applied, even with supported changes beside it', () => {
+  const { das, changed } = setup(SESSIONS);
+  const req = coaRequest(20, [attribute('Acct-Session-Id', '81000003'), attribute('Session-Timeout', 60), attribute('Filter-Id', 'x')]);
+  assert.deepEqual(exchange(das, req), { code: RadiusCode.CoaNak, errorCause: 401 });
+  assert.deepEqual(changed, []);
+  assert.deepEqual(exchange(das, coaRequest(21, [attribute('Acct-Session-Id', '81000003'), attribute('Service-Type', 17)])), { code: RadiusCode.CoaNak, errorCause: 405 });
+  assert.deepEqual(exchange(das, coaRequest(22, [attribute('Acct-Session-Id', '81000003'), attribute('Mikrotik-Rate-Limit', 'x')])), { code: RadiusCode.CoaNak, errorCause: 407 });
+  assert.deepEqual(exchange(das, coaRequest(23, [attribute('User-Name', 'carol'), attribute('Mikrotik-Rate-Limit', '1M/1M')])), { code: RadiusCode.CoaNak, errorCause: 503 });
+  assert.deepEqual(exchange(das, coaRequest(24, [attribute('Mikrotik-Rate-Limit', '1M/1M')])), { code: RadiusCode.CoaNak, errorCause: 402 });
+  assert.deepEqual(changed, []);
+  assert.deepEqual(das.counters(), { disconnectRequests: 0, disconnectAcks: 0, disconnectNaks: 0, coaRequests: 5, coaAcks: 0, coaNaks: 5, dropped: 0 });
+});
+
+test('CoA-Request by Framed-IP-Address, every changeable attribute handed over whole (ACK)', () => {
+  const { das, changed } = setup(SESSIONS);
+  const req = coaRequest(30, [
+    attribute('Framed-IP-Address', '10.5.0.11'),
+    attribute('Session-Timeout', 3600),
+    attribute('Idle-Timeout', 300),
+    attribute('Acct-Interim-Interval', 60),
+    attribute('Mikrotik-Rate-Limit', '1M/2M'),
+    attribute('Mikrotik-Address-List', 'throttled'),
+  ]);
+  assert.deepEqual(exchange(das, req), { code: RadiusCode.CoaAck });
+  assert.deepEqual(changed, [['81000003', { sessionTimeout: 3600, idleTimeout: 300, acctInterimInterval: 60, rateLimit: '1M/2M', addressLists: ['throttled'] }]]);
+});
+
+test('CoA-NAK bytes from first principles: Error-Cause 401 = 00 00 01 91, Response Authenticator = MD5(reply | Request Authenticator | secret), Proxy-State echoed', () => {
+  const { das } = setup(SESSIONS);
+  const proxyState = new Uint8Array([0xde, 0xad, 0xbe, 0xef]);
+  const req = coaRequest(0x42, [attribute('User-Name', 'bob'), attribute('Proxy-State', proxyState), attribute('NAS-Port', 7)]);
+  das.handleDatagram(0, FROM, req);
+  const out = das.pollTransmit();
+  assert.ok(out);
+  const b = out.bytes;
+  assert.equal(b[0], RadiusCode.CoaNak); // 45
+  assert.equal(b[1], 0x42);
+  assert.equal((b[2]! << 8) | b[3]!, b.length);
+  // Attributes: Error-Cause (101, length 6, 401) then Proxy-State (33) as received.
+  assert.deepEqual([...b.subarray(20, 26)], [101, 6, 0x00, 0x00, 0x01, 0x91]);
+  assert.deepEqual([...b.subarray(26)], [33, 6, 0xde, 0xad, 0xbe, 0xef]);
+  const expected = createHash('md5')
+    .update(b.subarray(0, 4))
+    .update(req.subarray(4, 20))
+    .update(b.subarray(20))
+    .update(SECRET)
+    .digest();
+  assert.deepEqual([...b.subarray(4, 20)], [...expected]);
+  // And the request we sent carries MD5(Code+Id+Length+16 zero octets+Attributes+Secret).
+  const zeroed = req.slice();
+  zeroed.fill(0, 4, 20);
+  assert.deepEqual([...req.subarray(4, 20)], [...createHash('md5').update(zeroed).update(SECRET).digest()]);
 });

@@ -19,6 +19,21 @@
  * otherwise ACK (41 / 44). Several matching sessions are all disconnected; a CoA must match
  * exactly one (else NAK 508 Multiple-Session-Selection-Unsupported).
  *
+ * CoA-Request (RFC 5176 section 3): the authorisation attributes we can change on a live session
+ * are Session-Timeout, Idle-Timeout, Acct-Interim-Interval, Mikrotik-Rate-Limit (14988/8) and
+ * Mikrotik-Address-List (14988/19); they become an `AuthorizationChange` holding only what the
+ * request carries. Besides those and the identification attributes, a request may carry only
+ * Message-Authenticator, Event-Timestamp, Proxy-State, and Service-Type = Framed. Checked before
+ * anything is applied, in this order:
+ *   - Service-Type other than Framed (e.g. Authorize-Only, which would need a new Access-Request)
+ *     -> NAK 405 Unsupported-Service;
+ *   - any other attribute -> NAK 401 Unsupported-Attribute (RFC 5176 3.6: "the request contained
+ *     an attribute (for example, a VSA) that is not supported");
+ *   - a supported attribute whose value does not decode, or a rate-limit RouterOS would not parse
+ *     -> NAK 407 Invalid-Attribute-Value.
+ * Only then is the session looked up and the change handed to the target, whole: the target
+ * applies all of it or none (returning false -> NAK 506), so a CoA-ACK means every change took.
+ *
  * Replies carry the Response Authenticator MD5(Code + Identifier + Length + Request Authenticator
  * + Attributes + Secret) (RFC 5176 3.5). A retransmitted request (same source, Identifier and
  * Request Authenticator within `duplicateWindowMs`) gets the cached reply again and is not acted
@@ -32,9 +47,10 @@ import { hex, utf8 } from '../core/bytes.js';
 import { nullLogger, RateLimitedLog, type Logger } from '../core/log.js';
 import type { Instant } from '../core/time.js';
 import { signResponseAuthenticator, verifyAccountingRequest, verifyMessageAuthenticator } from '../crypto/radius-crypto.js';
-import { ErrorCause, RadiusCode, codeName, type ErrorCauseName } from '../wire/radius/dictionary.js';
-import { attribute, decodePacket, encodePacket, findAttribute, getText, getValue, type RadiusPacket } from '../wire/radius/packet.js';
-import { authorizationOf, type RadiusAuthorization, type RadiusDatagram, type RadiusServer, type UdpAddress } from './radius-client.js';
+import { attributeByCode, ErrorCause, RadiusCode, ServiceType, codeName, type ErrorCauseName } from '../wire/radius/dictionary.js';
+import { attribute, decodePacket, encodePacket, findAll, findAttribute, getAllValues, getInteger, getText, getValue, type RadiusPacket } from '../wire/radius/packet.js';
+import { parseRateLimit } from './policy.js';
+import type { RadiusDatagram, RadiusServer, UdpAddress } from './radius-client.js';
 
 /** What the Dynamic Authorization Server needs to know about one active session. */
 export interface DynamicSessionInfo {
@@ -45,11 +61,80 @@ export interface DynamicSessionInfo {
   readonly callingStationId: string;
 }
 
+/**
+ * What a CoA-Request changes on a session: only the attributes it carried are present. Values are
+ * already validated (rate-limit parses as RouterOS rate-limit text).
+ */
+export interface AuthorizationChange {
+  /** Session-Timeout, seconds (0: no limit). */
+  readonly sessionTimeout?: number;
+  /** Idle-Timeout, seconds (0: no limit). */
+  readonly idleTimeout?: number;
+  /** Acct-Interim-Interval, seconds (0: no interim updates). */
+  readonly acctInterimInterval?: number;
+  /** Mikrotik-Rate-Limit text ("rx/tx ..." from the router's point of view). */
+  readonly rateLimit?: string;
+  /** Mikrotik-Address-List values (every one given; replaces the session's lists). */
+  readonly addressLists?: readonly string[];
+}
+
 /** The service side: the sessions, and how to act on them. Return false when it cannot. */
 export interface DynamicAuthorizationTarget {
   sessions(): readonly DynamicSessionInfo[];
   disconnect(now: Instant, sessionIds: readonly string[]): boolean;
-  changeAuthorization(now: Instant, sessionId: string, authorization: RadiusAuthorization, request: RadiusPacket): boolean;
+  /** Applies all of `change` or nothing; false when it cannot (-> NAK 506). */
+  changeAuthorization(now: Instant, sessionId: string, change: AuthorizationChange): boolean;
+}
+
+/** RFC 5176 3.3: attributes that identify the session (those we match on) or the NAS. */
+const IDENTIFICATION = ['User-Name', 'Acct-Session-Id', 'Framed-IP-Address', 'Calling-Station-Id', 'NAS-IP-Address', 'NAS-Identifier'];
+/** Allowed in any CoA-Request, changing nothing (Service-Type is checked on its own). */
+const NEUTRAL = ['Message-Authenticator', 'Event-Timestamp', 'Proxy-State', 'Service-Type'];
+/** The authorisation attributes a CoA-Request may change. */
+const CHANGEABLE = ['Session-Timeout', 'Idle-Timeout', 'Acct-Interim-Interval', 'Mikrotik-Rate-Limit', 'Mikrotik-Address-List'];
+const UNDERSTOOD = new Set([...IDENTIFICATION, ...NEUTRAL, ...CHANGEABLE].map((n) => n.toLowerCase()));
+
+/**
+ * The change a CoA-Request asks for, or the Error-Cause that refuses it (RFC 5176 3.6), from the
+ * attributes alone (no session needed). Exported for tests and for reuse.
+ */
+export function authorizationChangeOf(p: RadiusPacket): { ok: true; change: AuthorizationChange } | { ok: false; cause: ErrorCauseName; attribute?: string } {
+  const serviceType = findAttribute(p, 'Service-Type');
+  if (serviceType !== undefined && getInteger(p, 'Service-Type') !== ServiceType.Framed) return { ok: false, cause: 'Unsupported-Service', attribute: 'Service-Type' };
+  for (const a of p.attributes) {
+    const def = attributeByCode(a.vendor, a.type);
+    if (!def || !UNDERSTOOD.has(def.name.toLowerCase())) {
+      return { ok: false, cause: 'Unsupported-Attribute', attribute: def?.name ?? (a.vendor !== undefined ? `vendor ${a.vendor} attribute ${a.type}` : `attribute ${a.type}`) };
+    }
+  }
+  const change: { -readonly [K in keyof AuthorizationChange]: AuthorizationChange[K] } = {};
+  const integer = (name: string): number | undefined | false => {
+    if (!findAttribute(p, name)) return undefined;
+    const v = getInteger(p, name);
+    return v === undefined ? false : v;
+  };
+  for (const [name, field] of [
+    ['Session-Timeout', 'sessionTimeout'],
+    ['Idle-Timeout', 'idleTimeout'],
+    ['Acct-Interim-Interval', 'acctInterimInterval'],
+  ] as const) {
+    const v = integer(name);
+    if (v === false) return { ok: false, cause: 'Invalid-Attribute-Value', attribute: name };
+    if (v !== undefined) change[field] = v;
+  }
+  if (findAttribute(p, 'Mikrotik-Rate-Limit')) {
+    const text = getText(p, 'Mikrotik-Rate-Limit');
+    if (text === undefined || !parseRateLimit(text)) return { ok: false, cause: 'Invalid-Attribute-Value', attribute: 'Mikrotik-Rate-Limit' };
+    change.rateLimit = text;
+  }
+  const lists = findAll(p, 'Mikrotik-Address-List');
+  if (lists.length > 0) {
+    const values = getAllValues(p, 'Mikrotik-Address-List').filter((v): v is string => typeof v === 'string');
+    if (values.length !== lists.length) return { ok: false, cause: 'Invalid-Attribute-Value', attribute: 'Mikrotik-Address-List' };
+    // An empty value clears the session's lists; several names may be given comma-separated.
+    change.addressLists = [...new Set(values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''))];
+  }
+  return { ok: true, change };
 }
 
 export interface DynamicAuthorizationOptions {
@@ -174,6 +259,16 @@ export class DynamicAuthorizationServer {
     if ((nasIp !== undefined && nasIp !== this.options.nasIpAddress) || (nasId !== undefined && nasId !== this.options.nasIdentifier)) {
       return 'NAS-Identification-Mismatch';
     }
+    // A CoA-Request's attributes are checked whole before any session is touched.
+    let change: AuthorizationChange | undefined;
+    if (!isDisconnect) {
+      const c = authorizationChangeOf(p);
+      if (!c.ok) {
+        this.logger.log(['radius', 'info'], `CoA refused: ${c.cause}${c.attribute !== undefined ? ` (${c.attribute})` : ''}`);
+        return c.cause;
+      }
+      change = c.change;
+    }
     const user = getText(p, 'User-Name');
     const sessionId = getText(p, 'Acct-Session-Id');
     const framedIp = getValue(p, 'Framed-IP-Address');
@@ -193,14 +288,14 @@ export class DynamicAuthorizationServer {
       this.logger.log(['radius', 'info'], `${what}: no such session`);
       return 'Session-Context-Not-Found';
     }
-    if (isDisconnect) {
+    if (isDisconnect || change === undefined) {
       const ok = this.options.target.disconnect(now, matched.map((s) => s.sessionId));
       this.logger.log(['radius', 'info'], `${what}: ${ok ? `${matched.length} session(s) disconnected` : 'refused'}`);
       return ok ? undefined : 'Session-Context-Not-Removable';
     }
     if (matched.length > 1) return 'Multiple-Session-Selection-Unsupported';
-    const ok = this.options.target.changeAuthorization(now, matched[0]!.sessionId, authorizationOf(p), p);
-    this.logger.log(['radius', 'info'], `${what}: ${ok ? 'applied' : 'refused'}`);
+    const ok = this.options.target.changeAuthorization(now, matched[0]!.sessionId, change);
+    this.logger.log(['radius', 'info'], `${what}: ${ok ? `applied ${describeChange(change)}` : 'refused'}`);
     return ok ? undefined : 'Resources-Unavailable';
   }
 
@@ -215,9 +310,21 @@ export class DynamicAuthorizationServer {
       if (isDisconnect) this.stats.disconnectNaks++;
       else this.stats.coaNaks++;
     }
-    const attributes = error === undefined ? [] : [attribute('Error-Cause', ErrorCause[error])];
+    // RFC 2865 5.33: Proxy-State "MUST be included unmodified in the reply" (RFC 5176 3 keeps it).
+    const attributes = [...(error === undefined ? [] : [attribute('Error-Cause', ErrorCause[error])]), ...findAll(p, 'Proxy-State')];
     const bytes = encodePacket({ code, identifier: p.identifier, authenticator: p.authenticator, attributes });
     signResponseAuthenticator(bytes, secret);
     return bytes;
   }
+}
+
+/** `session-timeout=600 rate-limit=5M/5M` for the log. */
+function describeChange(c: AuthorizationChange): string {
+  const parts: string[] = [];
+  if (c.sessionTimeout !== undefined) parts.push(`session-timeout=${c.sessionTimeout}`);
+  if (c.idleTimeout !== undefined) parts.push(`idle-timeout=${c.idleTimeout}`);
+  if (c.acctInterimInterval !== undefined) parts.push(`interim-interval=${c.acctInterimInterval}`);
+  if (c.rateLimit !== undefined) parts.push(`rate-limit=${c.rateLimit}`);
+  if (c.addressLists !== undefined) parts.push(`address-list=${c.addressLists.join(',')}`);
+  return parts.length > 0 ? parts.join(' ') : '(nothing to change)';
 }

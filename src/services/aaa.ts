@@ -8,7 +8,10 @@
  *    `/ip pool` (leases released at logout);
  *  - while up: `session-timeout`, `idle-timeout`, `limit-bytes-in/out`, rate-limit buckets,
  *    accounting Start / Interim-Update / Stop (when `/ppp aaa accounting=yes` and RADIUS is used);
- *  - `/radius incoming accept=yes`: Disconnect-Request and CoA on its port.
+ *  - `/radius incoming accept=yes`: Disconnect-Request and CoA on its port. A CoA changes the
+ *    live session all-or-nothing: the router is asked first (`authorizationChanged`: rate-limit
+ *    buckets, address lists) and may refuse; only then do timers, the interim interval and the
+ *    session's parameters change here, so a CoA-ACK means every change took.
  *
  * I/O-free: RADIUS datagrams leave through `pollTransmit()` on two socket keys (the client's
  * ephemeral socket, the incoming listener), and what happens to sessions goes through the
@@ -22,8 +25,8 @@ import { earliest, type Instant } from '../core/time.js';
 import type { ChangeRecord, ConfigStore } from '../config/store.js';
 import type { RuntimeRow } from '../config/runtime.js';
 import { Accounting, type SessionEndReason, type TrafficCounters } from '../aaa/accounting.js';
-import { DynamicAuthorizationServer, type DynamicSessionInfo } from '../aaa/coa.js';
-import { assignAddresses, authorize, bytesLimitReached, useRadius, verifyLocal, type SessionParameters } from '../aaa/policy.js';
+import { DynamicAuthorizationServer, type AuthorizationChange, type DynamicSessionInfo } from '../aaa/coa.js';
+import { assignAddresses, authorize, bytesLimitReached, parseRateLimit, useRadius, verifyLocal, type SessionParameters } from '../aaa/policy.js';
 import { IpPools, poolDefsFromConfig } from '../aaa/pools.js';
 import { RadiusClient, serversFromConfig, type RadiusAuthorization } from '../aaa/radius-client.js';
 import type { Address, SocketKey, Transmit } from '../l2tp/types.js';
@@ -41,6 +44,12 @@ export interface AaaHooks {
   traffic(key: SessionKey): (TrafficCounters & { lastActivity: Instant | undefined }) | undefined;
   /** Users and caller ids of the sessions that are up (for only-one and friends). */
   active(): readonly { key: SessionKey; user: string; callerId: string }[];
+  /**
+   * A CoA changes a live session: `params` are its parameters after the change (rate-limit,
+   * address lists), `change` what the request carried. Return false, changing nothing, when it
+   * cannot be applied (the CoA is then NAKed). Absent: CoAs that need it are refused.
+   */
+  authorizationChanged?(now: Instant, key: SessionKey, params: SessionParameters, change: AuthorizationChange): boolean;
 }
 
 export type AaaCommand = { readonly type: 'listen-coa'; readonly port: number } | { readonly type: 'unlisten-coa' };
@@ -361,10 +370,35 @@ export class ServerAaa {
     return any;
   }
 
-  private coaChange(now: Instant, id: string, auth: RadiusAuthorization): boolean {
+  private coaChange(now: Instant, id: string, change: AuthorizationChange): boolean {
     const s = [...this.sessions.values()].find((x) => x.acctSessionId === id);
     if (!s || !s.params) return false;
-    if (auth.sessionTimeout !== undefined) this.timers.set(`session-timeout:${s.key}`, now + auth.sessionTimeout * 1000);
+    const p = s.params;
+    const rateLimit = change.rateLimit !== undefined ? parseRateLimit(change.rateLimit) : undefined;
+    if (change.rateLimit !== undefined && !rateLimit) return false; // coa.ts validated it already
+    // The RouterOS-visible parameters after the change (seconds -> ms; 0 = no limit).
+    const next: SessionParameters = {
+      ...p,
+      ...(change.sessionTimeout !== undefined ? { sessionTimeoutMs: change.sessionTimeout * 1000 } : {}),
+      ...(change.idleTimeout !== undefined ? { idleTimeoutMs: change.idleTimeout * 1000 } : {}),
+      ...(change.acctInterimInterval !== undefined ? { interimUpdateMs: change.acctInterimInterval * 1000 } : {}),
+      ...(rateLimit && change.rateLimit !== undefined ? { rateLimit, rateLimitText: change.rateLimit } : {}),
+      ...(change.addressLists !== undefined ? { addressLists: change.addressLists } : {}),
+    };
+    if (change.rateLimit !== undefined || change.addressLists !== undefined) {
+      // The router's part may fail (no data path for the session): then nothing changes at all.
+      if (!this.hooks.authorizationChanged?.(now, s.key, next, change)) return false;
+    }
+    s.params = next;
+    if (change.sessionTimeout !== undefined) {
+      // Counted from the CoA, as the new authorisation starts now.
+      if (change.sessionTimeout > 0) this.timers.set(`session-timeout:${s.key}`, now + change.sessionTimeout * 1000);
+      else this.timers.delete(`session-timeout:${s.key}`);
+    }
+    if ((next.idleTimeoutMs || next.limitBytesIn || next.limitBytesOut) && this.timers.get(`limits:${s.key}`) === undefined) {
+      this.timers.set(`limits:${s.key}`, now + LIMIT_CHECK_MS);
+    }
+    if (change.acctInterimInterval !== undefined && s.accounting) this.accounting?.setInterimInterval(now, s.acctSessionId, next.interimUpdateMs);
     this.deps.logger.log(['ppp', 'radius', 'info'], `${s.user}: change of authorisation applied`);
     return true;
   }

@@ -32,8 +32,12 @@
  * since `mss` is MTU - 40 and IPv6 needs MTU - 60); see wire/ip.ts.
  *
  * Rate limiting (issue 6): each session has an optional `DataRateLimiter` per direction, asked
- * `admit(now, bytes)` once per packet before the packet is counted as sent/received. A token
- * bucket plugs in there; nothing else needs to change.
+ * `admit(now, bytes)` once per packet before the packet is counted as sent/received (policing:
+ * refused = dropped). Outbound may instead have a `DataShaper` (services/rate-limit.ts), offered
+ * each packet after the MSS clamp: 'send' goes out now, 'queued' was copied into the shaper's ring
+ * (nothing sent, nothing dropped), 'drop' is counted. Sessions with packets waiting are kept in a
+ * backlog; the owner asks `nextShapedRelease()` for its timeout and then `releaseShaped(now, ...)`
+ * writes each released packet, counted as sent then, into a buffer it provides.
  *
  * Invariants / performance:
  * - No allocation per packet in steady state: the L2TP+PPP header is prebuilt per session at
@@ -123,6 +127,30 @@ export interface DataRateLimiter {
   admit(now: Instant, bytes: number): boolean;
 }
 
+/** What a shaper did with an offered packet. */
+export type ShaperVerdict = 'send' | 'queued' | 'drop';
+
+/** Outbound shaping (issue 6): a bounded FIFO the data path drains when tokens allow. */
+export interface DataShaper {
+  /** Packets waiting. */
+  readonly queued: number;
+  /** 'send' (tokens taken), 'queued' (the packet was copied: the caller's bytes may be reused), 'drop'. */
+  offer(now: Instant, packet: Uint8Array): ShaperVerdict;
+  /** The head packet's length with its tokens taken, or 0 when it must still wait (or none). */
+  releasable(now: Instant): number;
+  /** Copies the head packet to `out[offset..]`, removes it, returns its length. */
+  popInto(out: Uint8Array, offset: number): number;
+  /** When the head packet may go; undefined when nothing waits. */
+  nextRelease(): Instant | undefined;
+}
+
+/** The limiters installed on a session. */
+export interface SessionRateLimiters {
+  readonly rx?: DataRateLimiter | undefined;
+  readonly tx?: DataRateLimiter | undefined;
+  readonly txShaper?: DataShaper | undefined;
+}
+
 export interface DecapsulatedIp {
   readonly kind: 'ipv4' | 'ipv6';
   /** The IP packet: a view over the caller's payload buffer, trimmed to the IP Total Length. */
@@ -157,6 +185,7 @@ interface Session {
   readonly counters: DataCounters;
   txLimiter: DataRateLimiter | undefined;
   rxLimiter: DataRateLimiter | undefined;
+  txShaper: DataShaper | undefined;
 }
 
 /** Counters of traffic for no registered session. */
@@ -199,6 +228,8 @@ function buildHeader(route: DataRoute): Uint8Array {
 
 export class DataPath<K = number> {
   private readonly sessions = new Map<K, Session>();
+  /** Sessions whose shaper holds packets. */
+  private readonly backlog = new Set<Session>();
   readonly totals: DataPathTotals = { unknownSessionTx: 0, unknownSessionRx: 0 };
   // Reused results of decapsulate (see the module header).
   private readonly ipResult: MutableIp = { kind: 'ipv4', packet: new Uint8Array(0), offset: 0, length: 0 };
@@ -221,7 +252,7 @@ export class DataPath<K = number> {
       existing.header.set(buildHeader(route));
       return;
     }
-    this.sessions.set(key, { route, header: buildHeader(route), counters: freshCounters(), txLimiter: undefined, rxLimiter: undefined });
+    this.sessions.set(key, { route, header: buildHeader(route), counters: freshCounters(), txLimiter: undefined, rxLimiter: undefined, txShaper: undefined });
   }
 
   /** Forgets a session; returns its final counters (for accounting), or undefined if unknown. */
@@ -229,6 +260,7 @@ export class DataPath<K = number> {
     const s = this.sessions.get(key);
     if (!s) return undefined;
     this.sessions.delete(key);
+    this.backlog.delete(s); // waiting packets die with the session
     return s.counters;
   }
 
@@ -249,18 +281,73 @@ export class DataPath<K = number> {
     return this.sessions.keys();
   }
 
-  /** Installs (or removes, with undefined) the per-direction rate limiters of a session. */
-  setRateLimiters(key: K, limiters: { tx?: DataRateLimiter | undefined; rx?: DataRateLimiter | undefined }): boolean {
+  /**
+   * Installs (or removes, with undefined) the rate limiters of a session. A tx shaper that is
+   * replaced drops what it held; keep the same shaper object to keep its queue.
+   */
+  setRateLimiters(key: K, limiters: SessionRateLimiters): boolean {
     const s = this.sessions.get(key);
     if (!s) return false;
     s.txLimiter = limiters.tx;
     s.rxLimiter = limiters.rx;
+    s.txShaper = limiters.txShaper;
+    if (s.txShaper === undefined || s.txShaper.queued === 0) this.backlog.delete(s);
+    else this.backlog.add(s);
     return true;
+  }
+
+  /** The limiters of a session (undefined when there is no such session). */
+  rateLimiters(key: K): SessionRateLimiters | undefined {
+    const s = this.sessions.get(key);
+    return s ? { rx: s.rxLimiter, tx: s.txLimiter, txShaper: s.txShaper } : undefined;
+  }
+
+  /** The earliest time a shaped packet may leave; undefined when none waits. */
+  nextShapedRelease(): Instant | undefined {
+    let min: Instant | undefined;
+    for (const s of this.backlog) {
+      const t = s.txShaper?.nextRelease();
+      if (t !== undefined && (min === undefined || t < min)) min = t;
+    }
+    return min;
+  }
+
+  /**
+   * Sends what the shapers let go by `now`: each released packet is encapsulated into
+   * `alloc(length)` (exactly the datagram's length) and handed to `emit` with the session's
+   * route. Bounded by the packets queued.
+   */
+  releaseShaped(now: Instant, alloc: (length: number) => Uint8Array, emit: (route: DataRoute, datagram: Uint8Array) => void): void {
+    for (const s of this.backlog) {
+      const shaper = s.txShaper;
+      if (shaper === undefined) {
+        this.backlog.delete(s);
+        continue;
+      }
+      for (let n = shaper.releasable(now); n > 0; n = shaper.releasable(now)) {
+        const total = ENCAPSULATION_OVERHEAD + n;
+        const out = alloc(total);
+        shaper.popInto(out, ENCAPSULATION_OVERHEAD);
+        out.set(s.header, 0);
+        out[2] = total >>> 8;
+        out[3] = total & 0xff;
+        const protocol = out[ENCAPSULATION_OVERHEAD]! >>> 4 === 6 ? PppProtocol.IPV6 : PppProtocol.IPV4;
+        out[10] = protocol >>> 8;
+        out[11] = protocol & 0xff;
+        const c = s.counters;
+        c.txPackets++;
+        c.txBytes += n;
+        c.lastActivity = now;
+        emit(s.route, out);
+      }
+      if (shaper.queued === 0) this.backlog.delete(s);
+    }
   }
 
   /**
    * Writes the L2TP data message carrying `ipPacket` into `out` at offset 0 and returns its
-   * length, or 0 when the packet is dropped (counted). `ipPacket` may be changed in place (MSS).
+   * length, or 0 when nothing is to be sent now: the packet was dropped (counted) or the tx shaper
+   * queued a copy (sent later by `releaseShaped`). `ipPacket` may be changed in place (MSS).
    */
   encapsulate(key: K, ipPacket: Uint8Array, out: Uint8Array, now: Instant): number {
     const s = this.sessions.get(key);
@@ -286,7 +373,7 @@ export class DataPath<K = number> {
    * Zero-copy variant: the IP packet sits at `buf[offset .. offset + length)` with at least
    * ENCAPSULATION_OVERHEAD bytes of headroom before it; the headers are written into that
    * headroom. Returns where the L2TP message starts (it ends at offset + length), or -1 when the
-   * packet is dropped (counted).
+   * packet is dropped (counted) or queued by the tx shaper.
    */
   encapsulateInPlace(key: K, buf: Uint8Array, offset: number, length: number, now: Instant): number {
     const s = this.sessions.get(key);
@@ -322,6 +409,15 @@ export class DataPath<K = number> {
     if (s.txLimiter !== undefined && !s.txLimiter.admit(now, n)) return this.txDrop(s, 'rate-limit');
     const mss = s.route.mss;
     if (mss !== undefined && clampMss(ipPacket, version === 4 ? mss : mss - IPV6_MSS_DELTA)) s.counters.mssClamped++;
+    if (s.txShaper !== undefined) {
+      // After the clamp: a queued copy must already carry the clamped MSS.
+      const verdict = s.txShaper.offer(now, ipPacket);
+      if (verdict === 'drop') return this.txDrop(s, 'rate-limit');
+      if (verdict === 'queued') {
+        this.backlog.add(s);
+        return 0; // not sent now, not dropped: releaseShaped sends and counts it
+      }
+    }
     const c = s.counters;
     c.txPackets++;
     c.txBytes += n;

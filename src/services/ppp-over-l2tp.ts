@@ -25,7 +25,7 @@ import { PppLink, type PppAddressAssignment, type PppLinkConfig, type UseEncrypt
 import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
 import { encodeDataHeader } from '../wire/l2tp/header.js';
 import { clampMss } from '../wire/ip.js';
-import { DataPath, ENCAPSULATION_OVERHEAD, type DataCounters } from './datapath.js';
+import { DataPath, ENCAPSULATION_OVERHEAD, type DataCounters, type DataRoute } from './datapath.js';
 
 /** L2TP data header with the L bit, no sequence numbers (as SoftEther and RouterOS send). */
 const L2TP_DATA_HEADER = 8;
@@ -172,12 +172,17 @@ export class PppOverL2tp {
       e.link.handleTimeout(now);
       this.dirty.add(e);
     }
+    // Rate-limited sessions: packets the tx shaper held back leave when their tokens are there.
+    this.dataPath.releaseShaped(now, this.allocShaped, this.emitShaped);
     this.pump(now);
   }
 
   nextTimeout(): Instant | undefined {
-    return earliest(this.l2tp.nextTimeout(), this.deadlines.peek());
+    return earliest(this.l2tp.nextTimeout(), this.deadlines.peek(), this.dataPath.nextShapedRelease());
   }
+
+  private readonly allocShaped = (n: number): Uint8Array => this.takeOutput(n);
+  private readonly emitShaped = (route: DataRoute, bytes: Uint8Array): void => this.sendDatagram({ to: route.peer, via: route.via, bytes });
 
   pollTransmit(): Transmit | undefined {
     return this.l2tp.pollTransmit();

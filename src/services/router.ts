@@ -38,8 +38,10 @@ import { formatDuration, parseDuration } from '../config/values.js';
 import { ConsoleSession } from '../frontends/console/session.js';
 import { MAIN_SOCKET, type Address, type SocketKey, type Transmit } from '../l2tp/types.js';
 import { COA_SOCKET, RADIUS_SOCKET, ServerAaa } from './aaa.js';
+import type { AuthorizationChange } from '../aaa/coa.js';
+import type { SessionParameters } from '../aaa/policy.js';
 import { PppOverL2tp, type ServerPppOptions, type ServiceEvent, type SessionKey } from './ppp-over-l2tp.js';
-import { TokenBucket } from './rate-limit.js';
+import { applyRateLimit } from './rate-limit.js';
 
 export const L2TP_PORT = 1701;
 /** Client sockets get keys from here on (the engine numbers its ephemeral server sockets from 1). */
@@ -243,6 +245,7 @@ export class L2tpRouter implements RuntimeProvider {
           return c ? { inputOctets: c.rxBytes, outputOctets: c.txBytes, inputPackets: c.rxPackets, outputPackets: c.txPackets, lastActivity: c.lastActivity } : undefined;
         },
         active: () => [...this.sessions.values()].filter((a) => a.up).map((a) => ({ key: a.key, user: a.user, callerId: a.peer.ip })),
+        authorizationChanged: (now, key, params, change) => this.authorizationChanged(now, key, params, change),
       },
       { ...deps, unixSeconds: (now) => Math.floor((now + this.wallClockOffsetMs) / 1000) },
     );
@@ -617,14 +620,8 @@ export class L2tpRouter implements RuntimeProvider {
         const staticName = a.staticId !== undefined ? this.store.get(MENU.serverIf, a.staticId)?.values['name'] : undefined;
         const params = this.aaa.params(ev.key);
         this.interfaceUp(ev.key, staticName ?? `<l2tp-${a.user}>`, a.local, a.remote, a.mtu, parseSecretRoutes((params?.routes ?? []).join(',')));
-        const rl = params?.rateLimit;
-        if (rl) {
-          // rx/tx from the router's point of view: rx = what the client sends us.
-          this.service.dataPath.setRateLimiters(ev.key, {
-            rx: new TokenBucket({ rate: rl.rx, ...(rl.burstRx !== undefined ? { burstRate: rl.burstRx } : {}), ...(rl.thresholdRx !== undefined ? { threshold: rl.thresholdRx } : {}), ...(rl.burstTimeRxMs !== undefined ? { burstTimeMs: rl.burstTimeRxMs } : {}) }),
-            tx: new TokenBucket({ rate: rl.tx, ...(rl.burstTx !== undefined ? { burstRate: rl.burstTx } : {}), ...(rl.thresholdTx !== undefined ? { threshold: rl.thresholdTx } : {}), ...(rl.burstTimeTxMs !== undefined ? { burstTimeMs: rl.burstTimeTxMs } : {}) }),
-          });
-        }
+        // rx/tx from the router's point of view: rx (from the client) policed, tx shaped.
+        if (params?.rateLimit) applyRateLimit(this.service.dataPath, ev.key, params.rateLimit);
         this.aaa.sessionUp(now, ev.key);
         this.pumpAaa();
         this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged in, ${a.remote}`);
@@ -759,6 +756,7 @@ export class L2tpRouter implements RuntimeProvider {
     }
     if (menu === MENU.iface) return this.interfaceRows();
     if (menu === 'ip pool used') return this.aaa.poolUsedRows();
+    if (menu === 'queue simple') return this.simpleQueueRows();
     if (menu === MENU.addressList) {
       return this.dynamicEntries.map((e) => ({
         id: e.id,
@@ -1094,6 +1092,68 @@ export class L2tpRouter implements RuntimeProvider {
     if (state === this.lastListState || (this.lastListState === '' && this.knownLists.size === 0)) return;
     this.lastListState = state;
     this.commands.push({ type: 'address-lists', sets: out });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // RADIUS CoA (RFC 5176) on a live session
+
+  /**
+   * The router's part of a CoA: the new rate-limit into the data path (buckets change at once,
+   * both directions) and the session's dynamic address-list entries replaced. All or nothing:
+   * a rate-limit on a session without a fast path (MPPE runs on the PPP link) is refused first.
+   */
+  private authorizationChanged(now: Instant, key: SessionKey, params: SessionParameters, change: AuthorizationChange): boolean {
+    const a = this.sessions.get(key);
+    if (!a?.up) return false;
+    if (change.rateLimit !== undefined && !applyRateLimit(this.service.dataPath, key, params.rateLimit)) return false;
+    if (change.addressLists !== undefined) {
+      const wanted = new Set(change.addressLists);
+      const before = this.dynamicEntries.length;
+      for (let i = this.dynamicEntries.length - 1; i >= 0; i--) {
+        const e = this.dynamicEntries[i];
+        if (e?.key === key && !wanted.has(e.list)) this.dynamicEntries.splice(i, 1);
+      }
+      let changed = this.dynamicEntries.length !== before;
+      for (const list of wanted) {
+        if (this.dynamicEntries.some((e) => e.key === key && e.list === list)) continue;
+        this.dynamicEntries.push({ id: `*${(DYNAMIC_LIST_ID_BASE + this.nextDynamicEntry++).toString(16).toUpperCase()}`, key, list, address: a.remote, comment: a.user, createdAt: now });
+        changed = true;
+      }
+      if (changed) this.syncAddressLists();
+    }
+    return true;
+  }
+
+  /**
+   * `/queue simple`: RouterOS shows a rate-limited PPP session as a dynamic simple queue named
+   * after its interface, max-limit etc. in the rate-limit's order (upload/download of the target,
+   * i.e. the router's rx/tx). The current limit, CoA changes included.
+   */
+  private simpleQueueRows(): RuntimeRow[] {
+    const rows: RuntimeRow[] = [];
+    for (const a of this.sessions.values()) {
+      const text = a.up ? this.aaa.params(a.key)?.rateLimitText : undefined;
+      if (text === undefined) continue;
+      const w = text.trim().split(/\s+/);
+      const both = (v: string | undefined, dflt: string): string => (v === undefined ? dflt : v.includes('/') ? v : `${v}/${v}`);
+      const name = this.interfaces.get(a.key)?.name ?? `<l2tp-${a.user}>`;
+      rows.push({
+        id: `*${(0x1000000 + a.index).toString(16).toUpperCase()}`,
+        flags: 'D',
+        values: {
+          name,
+          target: name,
+          'max-limit': both(w[0], '0/0'),
+          'burst-limit': both(w[1], '0/0'),
+          'burst-threshold': both(w[2], '0/0'),
+          'burst-time': both(w[3], '0s/0s').replace(/(^|\/)(\d+)(?=\/|$)/g, '$1$2s'),
+          priority: both(w[4], '8/8'),
+          'limit-at': both(w[5], '0/0'),
+          queue: 'default-small/default-small',
+        },
+      });
+    }
+    return rows;
   }
 
   /** The dynamic address-list entries (tests, monitoring). */

@@ -1,0 +1,216 @@
+/**
+ * RADIUS CoA (RFC 5176) on live sessions, router and AAA together on the in-memory network: an
+ * office server and a home client connected without MPPE (the fast path carries the data), a
+ * CoA-Request from the `/radius` server's address on the incoming socket, and what changes:
+ * the session's rate-limit (shaped tx throughput, `/queue simple` row), its address lists, its
+ * session-timeout (the session ends on the new deadline); unsupported or unmatched -> CoA-NAK.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { utf8 } from '../core/bytes.js';
+import { MemoryLogger } from '../core/log.js';
+import { SeededRandom } from '../core/random.js';
+import type { Instant } from '../core/time.js';
+import { ConfigStore } from '../config/store.js';
+import { isConfigError } from '../config/values.js';
+import { verifyResponseAuthenticator } from '../crypto/radius-crypto.js';
+import { dynamicRequest } from '../testing/radius-twin.js';
+import { MemoryNetwork, runNetwork, type Endpoint, type SimNode, type SimTransmit } from '../testing/memory-network.js';
+import { RadiusCode } from '../wire/radius/dictionary.js';
+import { attribute, decodePacket, getInteger, type RadiusAttribute } from '../wire/radius/packet.js';
+import { COA_SOCKET } from './aaa.js';
+import { L2tpRouter } from './router.js';
+
+const OFFICE: Endpoint = { ip: '192.168.80.1', port: 1701 };
+const HOME: Endpoint = { ip: '192.168.80.50', port: 40000 };
+const RADIUS = { ip: '192.168.80.9', port: 3799 };
+const SECRET = 'coa-secret';
+
+class RouterNode implements SimNode {
+  readonly store = new ConfigStore();
+  readonly log = new MemoryLogger();
+  readonly router: L2tpRouter;
+  /** Replies on the CoA socket, kept apart from L2TP's datagrams. */
+  readonly coaReplies: Uint8Array[] = [];
+  constructor(readonly address: Endpoint, seed: number) {
+    this.router = new L2tpRouter(this.store, { random: new SeededRandom(seed), logger: this.log });
+  }
+  nextTimeout(): Instant | undefined {
+    return this.router.nextTimeout();
+  }
+  handleTimeout(now: Instant): void {
+    this.router.handleTimeout(now);
+    this.drainCommands();
+  }
+  pollTransmit(): SimTransmit | undefined {
+    for (let t = this.router.pollTransmit(); t; t = this.router.pollTransmit()) {
+      if (t.via === COA_SOCKET) this.coaReplies.push(t.bytes);
+      else return { to: t.to, bytes: t.bytes };
+    }
+    return undefined;
+  }
+  handleDatagram(now: Instant, from: Endpoint, bytes: Uint8Array): void {
+    this.router.handleDatagram(now, from, bytes);
+    this.drainCommands();
+  }
+  drainCommands(): void {
+    while (this.router.pollCommand()) {
+      /* sockets and interfaces are not modelled here */
+    }
+  }
+  change(now: Instant, fn: (s: ConfigStore) => unknown): void {
+    const r = fn(this.store);
+    assert.ok(!isConfigError(r), JSON.stringify(r));
+    const changes = Array.isArray(r) ? r : (r as { changes: [] }).changes;
+    this.router.applyChanges(now, changes);
+    this.drainCommands();
+  }
+}
+
+/** Offers `packetBytes`-byte IPv4 packets into a session every `everyMs` from `start` on. */
+class TrafficSource implements SimNode {
+  readonly address: Endpoint = { ip: '127.0.0.99', port: 9 };
+  private next: Instant;
+  private readonly packet: Uint8Array;
+  constructor(
+    private readonly router: L2tpRouter,
+    private readonly key: number,
+    start: Instant,
+    private readonly everyMs: number,
+    packetBytes: number,
+  ) {
+    this.next = start;
+    this.packet = new Uint8Array(packetBytes);
+    this.packet.set([0x45, 0, packetBytes >>> 8, packetBytes & 0xff, 0, 0, 0, 0, 64, 17]);
+  }
+  nextTimeout(): Instant {
+    return this.next;
+  }
+  handleTimeout(now: Instant): void {
+    this.router.sendIp(now, this.key, this.packet, 'ipv4');
+    this.next = now + this.everyMs;
+  }
+  pollTransmit(): undefined {
+    return undefined;
+  }
+  handleDatagram(): void {}
+}
+
+function connected() {
+  const net = new MemoryNetwork({ seed: 1, delayMs: 2, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, reorderMaxExtraMs: 0 });
+  const office = new RouterNode(OFFICE, 1);
+  const home = new RouterNode(HOME, 2);
+  office.router.start(0);
+  home.router.start(0);
+  office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'yes', authentication: 'mschap2' }));
+  office.change(0, (s) => s.set('ppp profile', [s.findByName('ppp profile', 'default')!.id], { 'rate-limit': '1M/1M', 'address-list': 'customers' }));
+  office.change(0, (s) => s.add('ppp secret', { name: 'Home', password: '123', profile: 'default', 'local-address': '172.16.1.1', 'remote-address': '172.16.1.2' }));
+  office.change(0, (s) => s.add('radius', { address: RADIUS.ip, secret: SECRET, service: 'ppp' }));
+  office.change(0, (s) => s.set('radius incoming', [''], { accept: 'yes' }));
+  let clientId = '';
+  home.change(0, (s) => {
+    const r = s.add('interface l2tp-client', { 'connect-to': OFFICE.ip, user: 'Home', password: '123', profile: 'default', disabled: 'no' });
+    if (!isConfigError(r)) clientId = r.id;
+    return r;
+  });
+  const r = runNetwork(net, [office, home], { timeLimit: 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
+  assert.equal(r.reason, 'until');
+  const key = [...office.router.service.dataPath.keys()][0];
+  assert.ok(key !== undefined, 'no MPPE: the session is on the fast path');
+  let received = 0;
+  home.router.ipSink = (_k, _p, packet) => (received += packet.length);
+  return { net, office, home, clientId, key, now: r.now, received: () => received };
+}
+
+let nextId = 1;
+/** Sends a CoA-Request to the office and returns the reply's code and Error-Cause. */
+function coa(office: RouterNode, now: Instant, attrs: RadiusAttribute[]): { code: number; errorCause?: number } {
+  const req = dynamicRequest(RadiusCode.CoaRequest, nextId++ & 0xff, attrs, SECRET);
+  office.router.handleDatagram(now, RADIUS, req, COA_SOCKET);
+  office.pollTransmit(); // moves CoA replies aside
+  const reply = office.coaReplies.pop();
+  assert.ok(reply, 'a reply');
+  assert.ok(verifyResponseAuthenticator(reply, req.subarray(4, 20), utf8(SECRET)));
+  const p = decodePacket(reply);
+  assert.ok(p.ok);
+  const cause = getInteger(p.packet, 'Error-Cause');
+  return { code: p.packet.code, ...(cause !== undefined ? { errorCause: cause } : {}) };
+}
+
+/** Bits per second delivered to the home router over `ms` of offered 8 Mbit/s. */
+function measure(s: ReturnType<typeof connected>, start: Instant, ms: number): { bps: number; end: Instant } {
+  const source = new TrafficSource(s.office.router, s.key, start, 1, 1000); // 1000 B/ms = 8 Mbit/s
+  const before = s.received();
+  const r = runNetwork(s.net, [s.office, s.home, source], { start, timeLimit: start + ms, maxSteps: 200_000 });
+  return { bps: ((s.received() - before) * 8 * 1000) / ms, end: r.now };
+}
+
+describe('router: RADIUS CoA changes a live session', () => {
+  it('Mikrotik-Rate-Limit: the shaped tx rate changes at once; /queue simple shows the new limit', (t) => {
+    const s = connected();
+    const q0 = s.office.router.rows('queue simple');
+    assert.equal(q0.length, 1);
+    assert.equal(q0[0]!.values['name'], '<l2tp-Home>');
+    assert.equal(q0[0]!.values['max-limit'], '1M/1M');
+    const m1 = measure(s, s.now, 2000);
+    // 1 Mbit/s of IP plus one bucket in 2 s; nothing near the 8 Mbit/s offered.
+    assert.ok(m1.bps > 900_000 && m1.bps < 1_300_000, `at 1M: ${m1.bps}`);
+    assert.deepEqual(coa(s.office, m1.end, [attribute('User-Name', 'Home'), attribute('Mikrotik-Rate-Limit', '4M/256k')]), { code: RadiusCode.CoaAck });
+    assert.equal(s.office.router.rows('queue simple')[0]!.values['max-limit'], '4M/256k');
+    const m2 = measure(s, m1.end, 4000);
+    assert.ok(m2.bps > 200_000 && m2.bps < 330_000, `at 256k: ${m2.bps}`);
+    // Shaping: what the session counts as sent is what arrived (released packets are counted then).
+    const c = s.office.router.service.counters(s.key)!;
+    assert.equal(c.txBytes, s.received());
+    assert.ok(s.office.log.has(/CoA for Home: applied rate-limit=4M\/256k/));
+    t.diagnostic(`shaped: ${Math.round(m1.bps)} bit/s at 1M, ${Math.round(m2.bps)} bit/s at 256k`);
+  });
+
+  it('Session-Timeout, Idle-Timeout, Acct-Interim-Interval, Mikrotik-Address-List in one CoA (ACK), then the session ends on the new timeout', () => {
+    const s = connected();
+    assert.deepEqual(s.office.router.addressListEntries(), [{ list: 'customers', address: '172.16.1.2', comment: 'Home' }]);
+    const sessionId = s.office.router.aaa.acctSessionId(s.key)!;
+    const r = coa(s.office, s.now, [
+      attribute('Acct-Session-Id', sessionId),
+      attribute('Session-Timeout', 5),
+      attribute('Idle-Timeout', 600),
+      attribute('Acct-Interim-Interval', 60),
+      attribute('Mikrotik-Address-List', 'throttled,customers'),
+    ]);
+    assert.deepEqual(r, { code: RadiusCode.CoaAck });
+    const p = s.office.router.aaa.params(s.key)!;
+    assert.equal(p.sessionTimeoutMs, 5000);
+    assert.equal(p.idleTimeoutMs, 600_000);
+    assert.equal(p.interimUpdateMs, 60_000);
+    assert.deepEqual(
+      [...s.office.router.addressListEntries()].sort((a, b) => a.list.localeCompare(b.list)),
+      [
+        { list: 'customers', address: '172.16.1.2', comment: 'Home' },
+        { list: 'throttled', address: '172.16.1.2', comment: 'Home' },
+      ],
+    );
+    const end = runNetwork(s.net, [s.office, s.home], { start: s.now, timeLimit: s.now + 20_000, until: () => s.office.router.rows('ppp active').length === 0 });
+    assert.equal(end.reason, 'until');
+    assert.ok(end.now - s.now >= 5000 && end.now - s.now < 6000, `ended after ${end.now - s.now} ms`);
+    assert.ok(s.office.log.has(/Home: session timeout/));
+    assert.deepEqual(s.office.router.addressListEntries(), []);
+  });
+
+  it('refusals: unsupported attribute 401, no session 503, invalid rate-limit 407, and nothing changes', () => {
+    const s = connected();
+    assert.deepEqual(coa(s.office, s.now, [attribute('User-Name', 'Home'), attribute('Mikrotik-Rate-Limit', '64k/64k'), attribute('Filter-Id', 'x')]), {
+      code: RadiusCode.CoaNak,
+      errorCause: 401,
+    });
+    assert.deepEqual(coa(s.office, s.now, [attribute('User-Name', 'Nobody'), attribute('Session-Timeout', 1)]), { code: RadiusCode.CoaNak, errorCause: 503 });
+    assert.deepEqual(coa(s.office, s.now, [attribute('Framed-IP-Address', '172.16.1.2'), attribute('Mikrotik-Rate-Limit', '64q')]), { code: RadiusCode.CoaNak, errorCause: 407 });
+    assert.equal(s.office.router.rows('queue simple')[0]!.values['max-limit'], '1M/1M');
+    assert.equal(s.office.router.aaa.params(s.key)!.rateLimitText, '1M/1M');
+    // Bad authenticator: dropped, counted, no reply.
+    const forged = dynamicRequest(RadiusCode.CoaRequest, 99, [attribute('User-Name', 'Home'), attribute('Session-Timeout', 1)], 'wrong');
+    s.office.router.handleDatagram(s.now, RADIUS, forged, COA_SOCKET);
+    s.office.pollTransmit();
+    assert.equal(s.office.coaReplies.length, 0);
+    assert.equal(s.office.router.rows('ppp active').length, 1);
+  });
+});
