@@ -8,6 +8,12 @@
  *  - LAC side: `dial()` opens a tunnel (or reuses one to the same peer when asked) and a session,
  *    and runs a client-role PppLink with the given credentials.
  *
+ * Rate limits (`setRateLimiters`): fast-path sessions keep them in the DataPath; MPPE sessions,
+ * whose packets cross the PPP link, keep them here: tx is offered to the session's shaper before
+ * encryption (what waits is encrypted when released, so MPPE's coherency count stays in order),
+ * rx is policed after decryption. Both paths release shaped packets from `handleTimeout` at the
+ * time `nextTimeout` names.
+ *
  * When LCP goes down the session is closed with a CDN whose result tells why; when the L2TP
  * session or tunnel goes down the link is told `lowerDown`. Still I/O-free: the daemon drives this
  * object exactly like an engine (handleDatagram / handleTimeout / pollTransmit / pollEvent /
@@ -25,12 +31,16 @@ import { PppLink, type PppAddressAssignment, type PppLinkConfig, type UseEncrypt
 import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
 import { encodeDataHeader } from '../wire/l2tp/header.js';
 import { clampMss } from '../wire/ip.js';
-import { DataPath, ENCAPSULATION_OVERHEAD, type DataCounters, type DataRoute } from './datapath.js';
+import { isPppControlFrame } from '../wire/ppp/frame.js';
+import { DataPath, ENCAPSULATION_OVERHEAD, type DataCounters, type DataRoute, type SessionRateLimiters } from './datapath.js';
 
 /** L2TP data header with the L bit, no sequence numbers (as SoftEther and RouterOS send). */
 const L2TP_DATA_HEADER = 8;
 /** L2TP header + FF 03 00 FD + MPPE header + 2-octet protocol, before the IP datagram. */
 const MPPE_DATAGRAM_OVERHEAD = L2TP_DATA_HEADER + 4 + 2 + 2;
+
+/** Room for one IP packet released by a link-path shaper (larger than any PPP MRU). */
+const SHAPED_SCRATCH_BYTES = 65536;
 
 /** Bytes of the slabs outgoing fast-path datagrams are cut from. */
 const OUTPUT_SLAB_BYTES = 256 * 1024;
@@ -98,6 +108,8 @@ interface LinkEntry {
   mss?: number;
   /** MPPE sessions: where their data messages go, with the 8-octet L2TP data header prebuilt. */
   mppeRoute?: { readonly to: Address; readonly via: SocketKey; readonly header: Uint8Array };
+  /** Rate limits on the link's path (the fast path keeps its own in the DataPath). */
+  limits?: SessionRateLimiters;
 }
 
 interface PendingDial {
@@ -174,14 +186,57 @@ export class PppOverL2tp {
     }
     // Rate-limited sessions: packets the tx shaper held back leave when their tokens are there.
     this.dataPath.releaseShaped(now, this.allocShaped, this.emitShaped);
+    this.releaseLinkShaped(now);
     this.pump(now);
   }
 
   nextTimeout(): Instant | undefined {
-    return earliest(this.l2tp.nextTimeout(), this.deadlines.peek(), this.dataPath.nextShapedRelease());
+    let link: Instant | undefined;
+    for (const e of this.linkBacklog) link = earliest(link, e.limits?.txShaper?.nextRelease());
+    return earliest(this.l2tp.nextTimeout(), this.deadlines.peek(), this.dataPath.nextShapedRelease(), link);
+  }
+
+  /**
+   * A session's rate limiters (rx policer, tx shaper), wherever its data runs: the DataPath for
+   * fast-path sessions, the link's path for MPPE ones. False when there is no such session.
+   */
+  setRateLimiters(key: SessionKey, limiters: SessionRateLimiters): boolean {
+    if (this.dataPath.has(key)) return this.dataPath.setRateLimiters(key, limiters);
+    const e = this.links.get(key);
+    if (!e) return false;
+    e.limits = limiters;
+    if (limiters.txShaper !== undefined && limiters.txShaper.queued > 0) this.linkBacklog.add(e);
+    else this.linkBacklog.delete(e);
+    return true;
+  }
+
+  rateLimiters(key: SessionKey): SessionRateLimiters | undefined {
+    if (this.dataPath.has(key)) return this.dataPath.rateLimiters(key);
+    const e = this.links.get(key);
+    return e ? (e.limits ?? {}) : undefined;
+  }
+
+  /** Link-path sessions: sends what their tx shapers release by `now` (bounded by the queues). */
+  private releaseLinkShaped(now: Instant): void {
+    for (const e of this.linkBacklog) {
+      const shaper = e.limits?.txShaper;
+      if (shaper === undefined || this.links.get(e.key) !== e) {
+        this.linkBacklog.delete(e);
+        continue;
+      }
+      for (let n = shaper.releasable(now); n > 0; n = shaper.releasable(now)) {
+        shaper.popInto(this.shapedScratch, 0);
+        const packet = this.shapedScratch.subarray(0, n);
+        this.sendOnLink(now, e, packet, packet[0]! >>> 4 === 6 ? 'ipv6' : 'ipv4', false);
+      }
+      if (shaper.queued === 0) this.linkBacklog.delete(e);
+    }
   }
 
   private readonly allocShaped = (n: number): Uint8Array => this.takeOutput(n);
+  /** Link-path sessions whose tx shaper holds packets. */
+  private readonly linkBacklog = new Set<LinkEntry>();
+  private readonly shapedScratch = new Uint8Array(SHAPED_SCRATCH_BYTES);
   private readonly emitShaped = (route: DataRoute, bytes: Uint8Array): void => this.sendDatagram({ to: route.peer, via: route.via, bytes });
 
   pollTransmit(): Transmit | undefined {
@@ -257,7 +312,28 @@ export class PppOverL2tp {
     }
     const e = this.links.get(key);
     if (!e) return;
-    const c = this.linkCountersOf(key);
+    const limits = e.limits;
+    if (limits !== undefined) {
+      // The link's path polices / shapes like the fast path (the shaper copies what waits).
+      const refused = limits.tx !== undefined && !limits.tx.admit(now, packet.length);
+      const verdict = refused ? 'drop' : (limits.txShaper?.offer(now, packet) ?? 'send');
+      if (verdict === 'queued') {
+        this.linkBacklog.add(e);
+        return;
+      }
+      if (verdict === 'drop') {
+        const c = this.linkCountersOf(key);
+        c.txDrops++;
+        c.lastDrop = 'rate-limit';
+        return;
+      }
+    }
+    this.sendOnLink(now, e, packet, protocol, true);
+  }
+
+  /** An IP packet into the PPP link (MPPE straight into a datagram, else a frame and a pump). */
+  private sendOnLink(now: Instant, e: LinkEntry, packet: Uint8Array, protocol: 'ipv4' | 'ipv6', pumpAfter: boolean): void {
+    const c = this.linkCountersOf(e.key);
     c.txPackets++;
     c.txBytes += packet.length;
     c.lastActivity = now;
@@ -278,7 +354,7 @@ export class PppOverL2tp {
     }
     e.link.sendIp(packet, protocol);
     this.dirty.add(e);
-    this.pump(now);
+    if (pumpAfter) this.pump(now);
   }
 
   shutdown(now: Instant): void {
@@ -327,7 +403,13 @@ export class PppOverL2tp {
     }
     if (e.mppeRoute && payload.length > 4 && payload[0] === 0xff && payload[1] === 0x03 && payload[2] === 0x00 && payload[3] === 0xfd) {
       const ip = e.link.receiveEncryptedIp(this.now, payload.subarray(4));
-      if (ip) {
+      const rx = e.limits?.rx;
+      if (ip && rx !== undefined && !rx.admit(this.now, ip.packet.length)) {
+        // Decrypted first (MPPE's coherency count must see every packet), then policed.
+        const c = this.linkCountersOf(key);
+        c.rxDrops++;
+        c.lastDrop = 'rate-limit';
+      } else if (ip) {
         const c = this.linkCountersOf(key);
         c.rxPackets++;
         c.rxBytes += ip.packet.length;
@@ -489,7 +571,7 @@ export class PppOverL2tp {
     let moved = false;
     for (let f = e.link.pollTransmit(); f; f = e.link.pollTransmit()) {
       moved = true;
-      this.l2tp.sendData(e.tunnelId, e.sessionId, f);
+      this.l2tp.sendData(e.tunnelId, e.sessionId, f, isPppControlFrame(f));
     }
     for (let ev = e.link.pollEvent(); ev; ev = e.link.pollEvent()) {
       moved = true;
@@ -531,6 +613,7 @@ export class PppOverL2tp {
           e.linkDown ??= { reason: ev.reason, code: ev.code };
           e.finalCounters ??= this.dataPath.unregister(e.key) ?? this.linkCounters.get(e.key);
           this.linkCounters.delete(e.key);
+          this.linkBacklog.delete(e);
           if (this.links.get(e.key) === e) {
             this.links.delete(e.key);
             const result: ResultInfo = { result: CdnResult.AdminDisconnect, message: ev.reason };

@@ -33,7 +33,7 @@
  */
 import type { Instant } from '../core/time.js';
 import type { RateLimit } from '../aaa/policy.js';
-import type { DataPath, DataRateLimiter, DataShaper, ShaperVerdict } from './datapath.js';
+import type { DataRateLimiter, DataShaper, SessionRateLimiters, ShaperVerdict } from './datapath.js';
 
 const BASE_WINDOW_MS = 100;
 const MIN_BUCKET_BYTES = 2 * 1500;
@@ -215,12 +215,18 @@ function txSpec(rl: RateLimit): BucketSpec {
   };
 }
 
+/** Where a session's limiters live: the DataPath (fast path) or PppOverL2tp (either path). */
+export interface RateLimitHost<K> {
+  rateLimiters(key: K): SessionRateLimiters | undefined;
+  setRateLimiters(key: K, limiters: SessionRateLimiters): boolean;
+}
+
 /**
- * Puts a session's rate-limit into the data path, or changes it in place: rx is policed, tx
+ * Puts a session's rate-limit into its data path, or changes it in place: rx is policed, tx
  * shaped. `undefined` (or 0/0) removes the limits; packets still waiting are then sent by the
- * next release as if the limit were gone. False when the data path has no such session.
+ * next release as if the limit were gone. False when the host has no such session.
  */
-export function applyRateLimit<K>(dataPath: DataPath<K>, key: K, rl: RateLimit | undefined): boolean {
+export function applyRateLimit<K>(dataPath: RateLimitHost<K>, key: K, rl: RateLimit | undefined): boolean {
   const current = dataPath.rateLimiters(key);
   if (!current) return false;
   if (rl === undefined) {

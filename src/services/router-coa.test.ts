@@ -53,10 +53,10 @@ class RouterNode implements SimNode {
     this.router.handleDatagram(now, from, bytes);
     this.drainCommands();
   }
+  /** Session keys of the interfaces brought up (sockets and interfaces are not modelled). */
+  readonly interfaceKeys: number[] = [];
   drainCommands(): void {
-    while (this.router.pollCommand()) {
-      /* sockets and interfaces are not modelled here */
-    }
+    for (let c = this.router.pollCommand(); c; c = this.router.pollCommand()) if (c.type === 'interface-up') this.interfaceKeys.push(c.key);
   }
   change(now: Instant, fn: (s: ConfigStore) => unknown): void {
     const r = fn(this.store);
@@ -96,27 +96,29 @@ class TrafficSource implements SimNode {
   handleDatagram(): void {}
 }
 
-function connected() {
+function connected(opts: { mppe?: boolean } = {}) {
+  const profile = opts.mppe ? 'default-encryption' : 'default';
   const net = new MemoryNetwork({ seed: 1, delayMs: 2, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, reorderMaxExtraMs: 0 });
   const office = new RouterNode(OFFICE, 1);
   const home = new RouterNode(HOME, 2);
   office.router.start(0);
   home.router.start(0);
   office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'yes', authentication: 'mschap2' }));
-  office.change(0, (s) => s.set('ppp profile', [s.findByName('ppp profile', 'default')!.id], { 'rate-limit': '1M/1M', 'address-list': 'customers' }));
-  office.change(0, (s) => s.add('ppp secret', { name: 'Home', password: '123', profile: 'default', 'local-address': '172.16.1.1', 'remote-address': '172.16.1.2' }));
+  office.change(0, (s) => s.set('ppp profile', [s.findByName('ppp profile', profile)!.id], { 'rate-limit': '1M/1M', 'address-list': 'customers' }));
+  office.change(0, (s) => s.add('ppp secret', { name: 'Home', password: '123', profile, 'local-address': '172.16.1.1', 'remote-address': '172.16.1.2' }));
   office.change(0, (s) => s.add('radius', { address: RADIUS.ip, secret: SECRET, service: 'ppp' }));
   office.change(0, (s) => s.set('radius incoming', [''], { accept: 'yes' }));
   let clientId = '';
   home.change(0, (s) => {
-    const r = s.add('interface l2tp-client', { 'connect-to': OFFICE.ip, user: 'Home', password: '123', profile: 'default', disabled: 'no' });
+    const r = s.add('interface l2tp-client', { 'connect-to': OFFICE.ip, user: 'Home', password: '123', profile, disabled: 'no' });
     if (!isConfigError(r)) clientId = r.id;
     return r;
   });
   const r = runNetwork(net, [office, home], { timeLimit: 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
   assert.equal(r.reason, 'until');
-  const key = [...office.router.service.dataPath.keys()][0];
-  assert.ok(key !== undefined, 'no MPPE: the session is on the fast path');
+  const key = office.interfaceKeys[0];
+  assert.ok(key !== undefined);
+  assert.equal(office.router.service.dataPath.has(key), !opts.mppe, 'MPPE sessions run on the link path, others on the fast path');
   let received = 0;
   home.router.ipSink = (_k, _p, packet) => (received += packet.length);
   return { net, office, home, clientId, key, now: r.now, received: () => received };
@@ -164,6 +166,18 @@ describe('router: RADIUS CoA changes a live session', () => {
     assert.equal(c.txBytes, s.received());
     assert.ok(s.office.log.has(/CoA for Home: applied rate-limit=4M\/256k/));
     t.diagnostic(`shaped: ${Math.round(m1.bps)} bit/s at 1M, ${Math.round(m2.bps)} bit/s at 256k`);
+  });
+
+  it('MPPE session (link path): the CoA rate-limit shapes there too', (t) => {
+    const s = connected({ mppe: true });
+    assert.equal(s.office.router.rows('ppp active')[0]!.values['encoding'], 'MPPE128 stateless');
+    const m1 = measure(s, s.now, 2000);
+    assert.ok(m1.bps > 900_000 && m1.bps < 1_300_000, `at 1M: ${m1.bps}`);
+    assert.deepEqual(coa(s.office, m1.end, [attribute('User-Name', 'Home'), attribute('Mikrotik-Rate-Limit', '4M/256k')]), { code: RadiusCode.CoaAck });
+    const m2 = measure(s, m1.end, 4000);
+    assert.ok(m2.bps > 200_000 && m2.bps < 330_000, `at 256k: ${m2.bps}`);
+    assert.equal(s.office.router.service.counters(s.key)!.txBytes, s.received(), 'every packet sent arrived decrypted, in order');
+    t.diagnostic(`MPPE shaped: ${Math.round(m1.bps)} bit/s at 1M, ${Math.round(m2.bps)} bit/s at 256k`);
   });
 
   it('Session-Timeout, Idle-Timeout, Acct-Interim-Interval, Mikrotik-Address-List in one CoA (ACK), then the session ends on the new timeout', () => {

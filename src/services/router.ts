@@ -621,7 +621,7 @@ export class L2tpRouter implements RuntimeProvider {
         const params = this.aaa.params(ev.key);
         this.interfaceUp(ev.key, staticName ?? `<l2tp-${a.user}>`, a.local, a.remote, a.mtu, parseSecretRoutes((params?.routes ?? []).join(',')));
         // rx/tx from the router's point of view: rx (from the client) policed, tx shaped.
-        if (params?.rateLimit) applyRateLimit(this.service.dataPath, ev.key, params.rateLimit);
+        if (params?.rateLimit) applyRateLimit(this.service, ev.key, params.rateLimit);
         this.aaa.sessionUp(now, ev.key);
         this.pumpAaa();
         this.deps.logger.log(['l2tp', 'ppp', 'info', 'account'], `${a.user} logged in, ${a.remote}`);
@@ -1099,13 +1099,13 @@ export class L2tpRouter implements RuntimeProvider {
 
   /**
    * The router's part of a CoA: the new rate-limit into the data path (buckets change at once,
-   * both directions) and the session's dynamic address-list entries replaced. All or nothing:
-   * a rate-limit on a session without a fast path (MPPE runs on the PPP link) is refused first.
+   * both directions, fast path or MPPE link path) and the session's dynamic address-list entries
+   * replaced. All or nothing: a session that is not up refuses before anything changes.
    */
   private authorizationChanged(now: Instant, key: SessionKey, params: SessionParameters, change: AuthorizationChange): boolean {
     const a = this.sessions.get(key);
     if (!a?.up) return false;
-    if (change.rateLimit !== undefined && !applyRateLimit(this.service.dataPath, key, params.rateLimit)) return false;
+    if (change.rateLimit !== undefined && !applyRateLimit(this.service, key, params.rateLimit)) return false;
     if (change.addressLists !== undefined) {
       const wanted = new Set(change.addressLists);
       const before = this.dynamicEntries.length;

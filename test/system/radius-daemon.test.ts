@@ -5,7 +5,10 @@
  * as client. Proves: PAP, CHAP, MS-CHAPv1 and MS-CHAPv2 logins through RADIUS (R flag in
  * /ppp active); the RADIUS-assigned Framed-IP-Address and Framed-Route on the session;
  * Accounting Start and Stop with the traffic's octets in FreeRADIUS's detail file; a
- * Disconnect-Request from radclient ends the session; with FreeRADIUS stopped a login fails
+ * Disconnect-Request from radclient ends the session; a CoA-Request from radclient with
+ * Mikrotik-Rate-Limit and Session-Timeout shapes the session's traffic (iperf3 before and after)
+ * and ends it on the new timeout, and one with an unsupported attribute is NAKed with
+ * Error-Cause Unsupported-Attribute; with FreeRADIUS stopped a login fails
  * cleanly and the accounting Stop of a session that ended meanwhile is delivered once it is back.
  */
 import assert from 'node:assert/strict';
@@ -28,7 +31,7 @@ async function daemon(lab: Lab, ns: Netns): Promise<(line: string) => Promise<st
   return async (line) => (await d.command(line)).join('\n');
 }
 
-systemTest('RADIUS through our server: every method, Framed-IP/Route, accounting, Disconnect-Request, outage', async (lab) => {
+systemTest('RADIUS through our server: every method, Framed-IP/Route, accounting, Disconnect-Request, outage, CoA', async (lab, t) => {
   const office = await lab.netns('rdo');
   const home = await lab.netns('rdh');
   await lab.veth(office, home, { aAddr: '192.168.84.1/24', bAddr: '192.168.84.50/24' });
@@ -85,6 +88,47 @@ systemTest('RADIUS through our server: every method, Framed-IP/Route, accounting
   const dr = await office.exec(['sh', '-c', `echo 'User-Name = "alice"' | radclient -x -r 1 -t 3 127.0.0.1:1700 disconnect ${RADIUS_SECRET}`], { check: false, timeoutMs: 15_000 });
   assert.match(dr.stdout, /Disconnect-ACK/, dr.stdout + dr.stderr);
   await waitFor('session ended by Disconnect-Request', 10_000, async () => !/alice/.test(await server('/ppp active print')));
+  await client('/interface l2tp-client set 0 disabled=yes');
+
+  // CoA-Request from radclient (RFC 5176): a new rate-limit and session-timeout on the live
+  // session. Without MPPE, so the fast path (where the rate-limit lives) carries the data.
+  await server('/ppp profile set default-encryption use-encryption=no');
+  await client('/interface l2tp-client set 0 profile=default disabled=no');
+  await waitFor('login without MPPE', 20_000, connected);
+  const iperfServer = home.spawn(['iperf3', '-s', '-B', '10.5.0.9'], { name: 'iperf3-s' });
+  lab.defer('iperf3 server', async () => {
+    await iperfServer.stop('SIGTERM', 3_000);
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  /** TCP from the office to the client for 3 s: the router's tx, the shaped direction. */
+  const throughput = async (): Promise<number> => {
+    const r = await office.exec(['iperf3', '-c', '10.5.0.9', '-t', '3', '-J', '--connect-timeout', '5000'], { check: false, timeoutMs: 20_000 });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const report = JSON.parse(r.stdout) as { end: { sum_received: { bits_per_second: number } } };
+    return report.end.sum_received.bits_per_second;
+  };
+  const before = await throughput();
+  const coa = async (attrs: string): Promise<string> => {
+    const r = await office.exec(['sh', '-c', `printf '${attrs}' | radclient -x -r 1 -t 3 127.0.0.1:1700 coa ${RADIUS_SECRET}`], { check: false, timeoutMs: 15_000 });
+    return r.stdout + r.stderr;
+  };
+  const nak = await coa('User-Name = "alice"\\nFilter-Id = "web-only"\\n');
+  assert.match(nak, /CoA-NAK/, nak);
+  assert.match(nak, /Error-Cause = Unsupported-Attribute/, nak);
+  const coaSentAt = Date.now();
+  const ack = await coa('User-Name = "alice"\\nMikrotik-Rate-Limit = "8M/2M"\\nSession-Timeout = 15\\n');
+  assert.match(ack, /CoA-ACK/, ack);
+  assert.match(await server('/log print'), /CoA for alice: applied session-timeout=15 rate-limit=8M\/2M/);
+  const after = await throughput();
+  t.diagnostic(`iperf3 office -> client: ${Math.round(before / 1e6)} Mbit/s unlimited, ${(after / 1e6).toFixed(2)} Mbit/s after the CoA (tx 2M)`);
+  // 2 Mbit/s of IP on the router's tx (TCP goodput a little below it); far from the unlimited run.
+  assert.ok(after > 1_000_000 && after < 2_400_000, `shaped to 2M: ${after} bit/s (unlimited: ${before})`);
+  assert.ok(before > 4 * after, `unlimited ${before} bit/s vs shaped ${after} bit/s`);
+  // The new Session-Timeout ends the session about 15 s after the CoA, with that terminate cause.
+  await waitFor('session ended by the CoA Session-Timeout', 25_000, async () => !/alice/.test(await server('/ppp active print')));
+  const lasted = Date.now() - coaSentAt;
+  assert.ok(lasted >= 14_000, `ended ${lasted} ms after the CoA`);
+  await waitFor('accounting Stop with Session-Timeout', 15_000, async () => /Acct-Terminate-Cause = Session-Timeout/.test(await radius.detail()));
   await client('/interface l2tp-client set 0 disabled=yes');
 
   // Outage: a session is up, FreeRADIUS stops, the session ends (its Stop is queued), a new
