@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <linux/sock_diag.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -170,6 +171,9 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
     if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &n, sizeof n) < 0 && setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof n) < 0)
       goto fail_setsockopt;
   }
+  /* SO_RXQ_OVFL: each received datagram carries the socket's drop count, so the caller learns
+   * that the kernel is dropping (it is behind) and can shed load keeping control traffic. */
+  (void)setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
   if (bind(fd, (struct sockaddr *)&sa, salen) < 0) {
     int e = errno;
     close(fd);
@@ -207,20 +211,28 @@ fail_setsockopt: {
 }
 
 /*
- * udpRecvBatch(fd, slab, slotSize, maxPackets, lengths, peers) -> count
+ * udpRecvBatch(fd, slab, slotSize, maxPackets, lengths, peers, drops?) -> count
  * Datagram i lands at slab[i * slotSize ..], its length in lengths[i], its sender in
  * peers[i * 20 ..]. Stops at EAGAIN or maxPackets (at most MAX_BATCH per call).
+ * drops (Uint32Array, length >= 1): set to the socket's receive-drop counter (SO_RXQ_OVFL) as of
+ * the last datagram that carried it; left unchanged when none did.
  */
 static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   int32_t fd;
-  uint32_t slot, max, *lengths;
+  uint32_t slot, max, *lengths, *drops = NULL;
   uint8_t *slab, *peers;
-  size_t slab_len, lengths_len, peers_len;
+  size_t slab_len, lengths_len, peers_len, drops_len = 0;
+  napi_valuetype t;
   struct mmsghdr msgs[MAX_BATCH];
   struct iovec iov[MAX_BATCH];
   struct sockaddr_storage from[MAX_BATCH];
+  /* Room for one SO_RXQ_OVFL control message (a uint32) per datagram. */
+  union {
+    char buf[CMSG_SPACE(sizeof(uint32_t))];
+    struct cmsghdr align;
+  } control[MAX_BATCH];
 
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 6) return l2tp_throw_type(env, "udpRecvBatch(fd, slab, slotSize, maxPackets, lengths, peers)");
@@ -230,6 +242,10 @@ static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
   if (l2tp_arg_u32(env, argv[3], &max, "maxPackets") != 0) return NULL;
   if (l2tp_arg_u32array(env, argv[4], &lengths, &lengths_len, "lengths") != 0) return NULL;
   if (l2tp_arg_bytes(env, argv[5], &peers, &peers_len, "peers") != 0) return NULL;
+  if (argc >= 7 && napi_typeof(env, argv[6], &t) == napi_ok && t != napi_undefined) {
+    if (l2tp_arg_u32array(env, argv[6], &drops, &drops_len, "drops") != 0) return NULL;
+    if (drops_len < 1) return l2tp_throw_range(env, "drops needs at least 1 element");
+  }
   if (slot == 0) return l2tp_throw_range(env, "slotSize must be positive");
   if (max > MAX_BATCH) max = MAX_BATCH;
   if ((uint64_t)slot * max > slab_len) return l2tp_throw_range(env, "slab is smaller than slotSize * maxPackets");
@@ -245,6 +261,8 @@ static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
     msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+    msgs[i].msg_hdr.msg_control = control[i].buf;
+    msgs[i].msg_hdr.msg_controllen = sizeof control[i].buf;
   }
   int n;
   int tries = 0;
@@ -261,6 +279,19 @@ static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
     if ((msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 || len > slot) lengths[i] = 0x80000000u | slot;
     else lengths[i] = len;
     put_peer(peers + (size_t)i * PEER_RECORD, &from[i]);
+    if (drops != NULL) {
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != NULL; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) memcpy(&drops[0], CMSG_DATA(c), sizeof(uint32_t));
+      }
+    }
+  }
+  /* A full batch means the queue is deep: read the drop counter itself (SO_MEMINFO), since a
+   * burst that overflowed the queue at once leaves no SO_RXQ_OVFL mark on the datagrams queued
+   * before the first drop. */
+  if (drops != NULL && (uint32_t)n == max) {
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t mlen = sizeof mem;
+    if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &mlen) == 0 && mlen > SK_MEMINFO_DROPS * sizeof(uint32_t)) drops[0] = mem[SK_MEMINFO_DROPS];
   }
   return make_u32(env, (uint32_t)n);
 }

@@ -25,9 +25,11 @@ import { MAIN_SOCKET } from '../l2tp/types.js';
 import { EngineDriver } from '../platform/driver.js';
 import { IpRoute2 } from '../platform/netlink-or-ip.js';
 import { AddressListSync } from '../platform/nft.js';
+import { loadNative, nativeAvailable } from '../platform/native.js';
 import { cryptoRandom } from '../platform/random.js';
 import { openTun, type TunDevice } from '../platform/tun.js';
 import { COA_SOCKET, RADIUS_SOCKET } from '../services/aaa.js';
+import { isControlPlane } from '../wire/l2tp/header.js';
 import { L2tpRouter, type RouteSpec, type RouterCommand } from '../services/router.js';
 import type { SessionKey } from '../services/ppp-over-l2tp.js';
 import { SocketPool } from './sockets.js';
@@ -96,6 +98,9 @@ export class NetworkDriver {
         // L2TP data messages (T bit clear) are used only during the call (the PPP control frames
         // among them are copied by the service); control messages and RADIUS are kept, so copied.
         mayBorrow: (key, bytes) => key !== RADIUS_SOCKET && key !== COA_SOCKET && bytes.length > 0 && (bytes[0]! & 0x80) === 0,
+        // Under overload a socket keeps only these: L2TP control, P-bit and PPP control frames,
+        // RADIUS; data packets are shed first (see NativeUdpPort).
+        isPriority: (key, bytes) => key === RADIUS_SOCKET || key === COA_SOCKET || isControlPlane(bytes),
         wrapBatch: (run) =>
           this.driver.input((now) => {
             this.batchNow = now;
@@ -124,6 +129,9 @@ export class NetworkDriver {
   }
 
   start(): void {
+    const budget = Number(process.env['L2TP_BUSY_POLL_US'] ?? '0');
+    const window = Number(process.env['L2TP_BUSY_POLL_WINDOW_US'] ?? '1000');
+    if (budget > 0 && nativeAvailable()) loadNative().setBusyPoll(budget, window);
     this.driver.input((now) => this.router.start(now));
     this.enqueue(() => this.applyHostSettings());
   }

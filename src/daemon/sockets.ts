@@ -20,6 +20,8 @@ import { NativeUdpPort } from '../platform/udp-native.js';
 export interface SocketPoolOptions {
   /** True when `onDatagram` for this socket only reads `bytes` during the call. Default: never. */
   readonly mayBorrow?: (key: SocketKey, bytes: Uint8Array) => boolean;
+  /** Datagrams kept when a socket sheds load (the control plane); default: none. */
+  readonly isPriority?: (key: SocketKey, bytes: Uint8Array) => boolean;
   /** Wraps the delivery of one received batch; must call `run()` once, synchronously. */
   readonly wrapBatch?: (run: () => void) => void;
   /** Use node:dgram even when the addon is available. */
@@ -79,6 +81,8 @@ export class SocketPool {
           const mayBorrow = this.options.mayBorrow;
           p.onDatagram((from, bytes) => this.onDatagram(key, from, mayBorrow?.(key, bytes) === true ? bytes : bytes.slice()));
           if (this.options.wrapBatch) p.onBatch(this.options.wrapBatch);
+          const isPriority = this.options.isPriority;
+          if (isPriority) p.onPriority((bytes) => isPriority(key, bytes));
         } else {
           p.onDatagram((from, bytes) => this.onDatagram(key, from, bytes));
         }

@@ -320,9 +320,10 @@ export class L2tpEngine {
 
   /**
    * Send a PPP frame in a data message. Returns false when the session is not established.
+   * `priority` sets the P bit (link control frames, so that the peer can keep them under load).
    * (The fast data plane will use `dataRoute()` and its own buffers instead.)
    */
-  sendData(tunnelId: number, sessionId: number, payload: Uint8Array): boolean {
+  sendData(tunnelId: number, sessionId: number, payload: Uint8Array, priority = false): boolean {
     const t = this.tunnels.get(tunnelId);
     const s = t?.sessions.get(sessionId);
     if (!t || !s || !s.established || t.state !== 'established') return false;
@@ -335,6 +336,8 @@ export class L2tpEngine {
         length: this.config.dataLengthBit,
         ...(seq ? { sequence: seq } : {}),
         ...(this.config.dataOffset > 0 ? { offset: this.config.dataOffset } : {}),
+        // RFC 2661 3.1: the P bit asks for preferential queuing (e.g. LCP echoes under load).
+        ...(priority ? { priority: true } : {}),
       },
       payload,
     );

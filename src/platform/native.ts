@@ -56,7 +56,8 @@ export interface NativeAddon {
    */
   udpOpen(address: string, port: number, opts: { reuseAddr?: boolean; recvBuffer?: number; sendBuffer?: number }): { fd: number; address: string; port: number };
   /** recvmmsg: datagram i at slab[i * slotSize], lengths[i], sender as a 20-byte record in peers. */
-  udpRecvBatch(fd: number, slab: Uint8Array, slotSize: number, maxPackets: number, lengths: Uint32Array, peers: Uint8Array): number;
+  /** drops[0]: the socket's kernel receive-drop counter (SO_RXQ_OVFL), once it is non-zero. */
+  udpRecvBatch(fd: number, slab: Uint8Array, slotSize: number, maxPackets: number, lengths: Uint32Array, peers: Uint8Array, drops?: Uint32Array): number;
   /**
    * sendmmsg: datagram i = slab[offsets[i], +lengths[i]) to the 20-byte record peers[i * 20].
    * Returns how many were consumed; `errors`: [0] += refused datagrams, [1] = last errno.
@@ -74,6 +75,11 @@ export interface NativeAddon {
   poll(fd: number, callback: (status: number) => void): PollHandle;
   stopPoll(handle: PollHandle): void;
   pollRef(handle: PollHandle, ref: boolean): void;
+  /**
+   * Busy polling before the loop sleeps, for `budgetMicros` when a polled fd was readable in the
+   * last `windowMicros` (0 budget: off). Returns the counters so far.
+   */
+  setBusyPoll(budgetMicros: number, windowMicros: number): { spins: number; hits: number; spinMicros: number };
 }
 
 export type NativeAddonErrorCode = 'NATIVE_ERR_NOT_BUILT' | 'NATIVE_ERR_ABI';

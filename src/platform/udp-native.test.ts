@@ -162,3 +162,35 @@ test('NativeUdpPort: unroutable and unparsable destinations are counted, never t
   }
   a.send({ ip: '127.0.0.1', port: 9 }, new Uint8Array(1)); // after close: ignored
 });
+
+test('NativeUdpPort sheds data but keeps priority datagrams once the kernel drops (SO_RXQ_OVFL)', { skip }, async () => {
+  const a = await NativeUdpPort.open({ address: '127.0.0.1', port: 0 });
+  // A small receive queue that a burst overflows at once.
+  const b = await NativeUdpPort.open({ address: '127.0.0.1', port: 0, recvBufferSize: 64 * 1024, batchSize: 16, shedKeepEvery: 8 });
+  let priority = 0;
+  let data = 0;
+  b.onPriority((bytes) => bytes[0] === 0x80);
+  b.onDatagram((_from, bytes) => {
+    if (bytes[0] === 0x80) priority++;
+    else data++;
+  });
+  try {
+    // Priority first (they are queued before the queue fills), then far more data than fits.
+    for (let i = 0; i < 10; i++) a.send(b.local, new Uint8Array(200).fill(0x80));
+    for (let i = 0; i < 2000; i++) a.send(b.local, new Uint8Array(1000));
+    a.flush();
+    const deadline = Date.now() + 3000;
+    while (priority + data + b.stats.shed < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(priority, 10, 'every priority datagram delivered');
+    assert.ok(b.stats.kernelDrops > 0, 'the kernel dropped some');
+    assert.equal(b.stats.shedEpisodes, 1);
+    assert.ok(b.stats.shed > 0, 'data shed');
+    // One in eight of the data read while shedding still goes through (MPPE coherency).
+    const read = data + b.stats.shed;
+    assert.ok(data >= Math.floor(read / 8) - 1 && data <= Math.ceil(read / 8) + 1, `kept ${data} of ${read}`);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});

@@ -11,6 +11,16 @@
  * - Send: `send()` copies the datagram into a send slab and queues it; the queue goes out with
  *   one sendmmsg when the current turn's synchronous work is done (a microtask), or at once when
  *   the slab or the batch is full. So a TUN batch of 64 packets becomes one system call.
+ * - Load shedding that spares the control plane: the kernel drops datagrams at random when the
+ *   socket's queue overflows, LCP echoes and L2TP control messages included, and a session under
+ *   a flood then dies of "missed echo replies". Each received datagram carries the socket's drop
+ *   counter (SO_RXQ_OVFL); once it moves, the port is behind, so for the rest of that readiness
+ *   callback it drains the queue (up to `maxShedBatches` batches) and delivers only datagrams
+ *   the owner's `isPriority` accepts, plus one in `shedKeepEvery` of the others, counting the
+ *   rest in `stats.shed`. The queue is empty again, and the next callback processes everything
+ *   normally. Why keep a sample: stateless MPPE (RFC 3078 8.1) changes key once per packet and a
+ *   receiver can only tell a gap modulo 4096 (it reads a gap of over half of that as late
+ *   packets), so thousands of consecutive losses would desynchronise an encrypted session.
  *
  * Invariants:
  * - BORROWED RECEIVE BUFFERS: the bytes given to `onDatagram` are a view of the receive slab and
@@ -47,6 +57,10 @@ export interface NativeUdpPortOptions extends UdpPortOptions {
   readonly sendSlabBytes?: number;
   /** Most datagrams queued before a send; default 256 (native MAX_BATCH). */
   readonly sendBatch?: number;
+  /** Batches drained per callback while shedding load; default 64. */
+  readonly maxShedBatches?: number;
+  /** While shedding, one in this many non-priority datagrams is still delivered; default 8. */
+  readonly shedKeepEvery?: number;
 }
 
 export interface NativeUdpStats {
@@ -57,15 +71,33 @@ export interface NativeUdpStats {
   txBatches: number;
   txErrors: number;
   txDropped: number;
+  /** Datagrams the kernel dropped because the socket's queue was full. */
+  kernelDrops: number;
+  /** Datagrams read and discarded while shedding load (not `isPriority`). */
+  shed: number;
+  /** Callbacks that switched to shedding. */
+  shedEpisodes: number;
 }
 
 export class NativeUdpPort implements DatagramPort {
   readonly local: Address;
   /** `onDatagram` bytes are a view of a reused slab: valid only during the callback. */
   readonly borrowsReceiveBuffers = true;
-  readonly stats: NativeUdpStats = { rxDatagrams: 0, rxBatches: 0, truncated: 0, txDatagrams: 0, txBatches: 0, txErrors: 0, txDropped: 0 };
+  readonly stats: NativeUdpStats = {
+    rxDatagrams: 0,
+    rxBatches: 0,
+    truncated: 0,
+    txDatagrams: 0,
+    txBatches: 0,
+    txErrors: 0,
+    txDropped: 0,
+    kernelDrops: 0,
+    shed: 0,
+    shedEpisodes: 0,
+  };
 
   private handler: ((from: Address, bytes: Uint8Array) => void) | undefined;
+  private priority: ((bytes: Uint8Array) => boolean) | undefined;
   private batchWrapper: ((run: () => void) => void) | undefined;
   private errorHandler: ((err: UdpError) => void) | undefined;
   private poll: PollHandle | undefined;
@@ -77,6 +109,12 @@ export class NativeUdpPort implements DatagramPort {
   private readonly rxPeers: Uint8Array;
   private readonly peerCache = new Map<number | string, Address>();
   private rxCount = 0;
+  /** [0]: the kernel's drop counter as last reported; compared with `lastKernelDrops`. */
+  private readonly rxDrops = new Uint32Array(1);
+  private lastKernelDrops = 0;
+  private shedding = false;
+  private shedCounter = 0;
+  private readonly shedKeepEvery: number;
   private readonly deliverBatch = (): void => this.deliver();
 
   // Send side.
@@ -105,8 +143,11 @@ export class NativeUdpPort implements DatagramPort {
     private readonly maxBatchesPerTurn: number,
     sendSlabBytes: number,
     private readonly sendBatch: number,
+    private readonly maxShedBatches: number,
+    shedKeepEvery: number,
   ) {
     this.local = local;
+    this.shedKeepEvery = shedKeepEvery;
     this.rxSlab = new Uint8Array(slotSize * batchSize);
     this.rxLengths = new Uint32Array(batchSize);
     this.rxPeers = new Uint8Array(PEER_RECORD * batchSize);
@@ -144,6 +185,8 @@ export class NativeUdpPort implements DatagramPort {
       Math.max(1, opts.maxBatchesPerTurn ?? 8),
       Math.max(opts.sendSlabBytes ?? 256 * 1024, 65536),
       sendBatch,
+      Math.max(1, opts.maxShedBatches ?? 64),
+      Math.max(1, opts.shedKeepEvery ?? 8),
     );
   }
 
@@ -161,6 +204,11 @@ export class NativeUdpPort implements DatagramPort {
 
   onError(cb: (err: UdpError) => void): void {
     this.errorHandler = cb;
+  }
+
+  /** Which datagrams survive load shedding (see the module header); without it, none do. */
+  onPriority(isPriority: (bytes: Uint8Array) => boolean): void {
+    this.priority = isPriority;
   }
 
   send(to: Address, bytes: Uint8Array): void {
@@ -236,10 +284,12 @@ export class NativeUdpPort implements DatagramPort {
       this.errorHandler?.(new UdpError('UDP_ERR_SOCKET', `udp poll failed with libuv status ${status}`, undefined));
       return;
     }
-    for (let round = 0; round < this.maxBatchesPerTurn; round++) {
+    this.shedding = false;
+    let limit = this.maxBatchesPerTurn;
+    for (let round = 0; round < limit; round++) {
       let n: number;
       try {
-        n = this.native.udpRecvBatch(this.fd, this.rxSlab, this.slotSize, this.batchSize, this.rxLengths, this.rxPeers);
+        n = this.native.udpRecvBatch(this.fd, this.rxSlab, this.slotSize, this.batchSize, this.rxLengths, this.rxPeers, this.rxDrops);
       } catch (e) {
         // ECONNREFUSED and friends (an ICMP error queued on the socket) are reported once and
         // cleared by the failed call; the next call reads datagrams again.
@@ -249,6 +299,17 @@ export class NativeUdpPort implements DatagramPort {
       if (n === 0) return;
       this.stats.rxBatches++;
       this.rxCount = n;
+      const drops = this.rxDrops[0]!;
+      if (drops !== this.lastKernelDrops) {
+        // The counter is the kernel's 32-bit sk_drops: the difference wraps like it.
+        this.stats.kernelDrops += (drops - this.lastKernelDrops) >>> 0;
+        this.lastKernelDrops = drops;
+        if (!this.shedding) {
+          this.shedding = true;
+          this.stats.shedEpisodes++;
+          limit = round + 1 + this.maxShedBatches;
+        }
+      }
       if (this.batchWrapper) this.batchWrapper(this.deliverBatch);
       else this.deliver();
       if (this.closed || n < this.batchSize) return;
@@ -268,9 +329,14 @@ export class NativeUdpPort implements DatagramPort {
         this.stats.truncated++;
         continue;
       }
-      this.stats.rxDatagrams++;
       const start = i * slot;
-      h(this.peerAt(i), slab.subarray(start, start + len));
+      const bytes = slab.subarray(start, start + len);
+      if (this.shedding && this.priority?.(bytes) !== true && ++this.shedCounter % this.shedKeepEvery !== 0) {
+        this.stats.shed++;
+        continue;
+      }
+      this.stats.rxDatagrams++;
+      h(this.peerAt(i), bytes);
     }
   }
 

@@ -202,6 +202,32 @@ test('stateless: receiver jumps keys forward over skipped counts, across the wra
   }
 });
 
+test('stateless: after a loss burst of more than half, or more than all, of the count space the receiver recovers', () => {
+  const start = fromHex('00112233445566778899aabbccddeeff');
+  for (const burst of [3000, 4096 + 100, 4096 + 3000]) {
+    const s = new MppeSender(start, 128, true);
+    const r = new MppeReceiver(start, 128, true);
+    const payloadOf = (n: number): Uint8Array => Uint8Array.of(0x00, 0x21, n & 0xff, (n >> 8) & 0xff, 0x5a);
+    // In sync first.
+    for (let n = 0; n < 10; n++) assert.equal(hex(decryptOne(r, encryptOne(s, payloadOf(n))) as Uint8Array), hex(payloadOf(n)));
+    for (let n = 0; n < burst; n++) encryptOne(s, payloadOf(-1)); // lost
+    // What the link does: check each plaintext, markLost() when it is not the datagram sent.
+    let recoveredAt = -1;
+    for (let n = 0; n < 200 && recoveredAt < 0; n++) {
+      const p = payloadOf(10 + n);
+      const back = decryptOne(r, encryptOne(s, p));
+      if (back instanceof Uint8Array) {
+        if (hex(back) === hex(p)) recoveredAt = n;
+        else r.markLost();
+      }
+    }
+    assert.ok(recoveredAt >= 0, `recovered after a burst of ${burst}`);
+    assert.ok(recoveredAt <= 40, `within ${recoveredAt} packets`);
+    // And it stays in sync.
+    for (let n = 0; n < 20; n++) assert.equal(hex(decryptOne(r, encryptOne(s, payloadOf(n))) as Uint8Array), hex(payloadOf(n)));
+  }
+});
+
 test('stateful: loss -> LostSync + Reset-Request; peer flush -> resynchronized, with and without missed flag packets', () => {
   const start = fromHex('00112233445566778899aabbccddeeff');
   for (const [lost, gaps] of [[[5], 1], [[250, 251, 252, 253, 254, 255, 256, 300], 2], [[10, 11], 1], [[4094, 4095, 4096, 4097], 1]] as const) {

@@ -65,6 +65,10 @@ export const MPPE_ENCRYPTED = 0x10;
 export const MPPE_HEADER_LENGTH = 2;
 /** The coherency count is 12 bits. */
 export const MPPE_CCOUNT_SPACE = 4096;
+/** Stateless: "late" packets in a row after which the receiver takes them as far ahead. */
+export const LATE_RUN_AS_AHEAD = 8;
+/** Stateless: unusable plaintexts in a row after which one full count cycle is tried. */
+export const LOST_RUN_FULL_CYCLE = 16;
 const CCOUNT_MASK = 0xfff;
 /** Flag packets: coherency count low octet 0xFF (stateful key change). */
 const FLAG_LOW_OCTET = 0xff;
@@ -350,6 +354,14 @@ export class MppeReceiver {
   private ccountBefore = CCOUNT_MASK;
   /** Counters for diagnostics. */
   readonly stats = { received: 0, discarded: 0, resyncs: 0 };
+  /** Stateless: consecutive packets that looked late (more than half the count space ahead). */
+  private lateRun = 0;
+  /** Stateless: consecutive accepted packets the caller then found unusable (markLost). */
+  private lostRun = 0;
+  /** The last decrypt was accepted and not (yet) marked lost. */
+  private lastAccepted = false;
+  /** The last accepted packet was taken as far ahead after a run of late ones. */
+  private jumpedAhead = false;
 
   constructor(
     startKey: Uint8Array,
@@ -384,6 +396,10 @@ export class MppeReceiver {
     this.ccount = this.ccountBefore;
     this.stats.received--;
     this.stats.discarded++;
+    this.lastAccepted = false;
+    this.lostRun++;
+    // A jump ahead that decrypted to garbage: the next far-ahead packet may jump again at once.
+    if (this.jumpedAhead) this.lateRun = LATE_RUN_AS_AHEAD;
     if (this.stateless) return;
     this.discarding = true;
     this.wantReset = true;
@@ -402,6 +418,8 @@ export class MppeReceiver {
    */
   decrypt(data: Uint8Array, out: Uint8Array, outOffset = 0): number {
     this.wantReset = false;
+    if (this.lastAccepted) this.lostRun = 0;
+    this.lastAccepted = false;
     const n = data.length - MPPE_HEADER_LENGTH;
     if (n < 1) return this.discard(MppeDecryptError.TooShort);
     if (outOffset < 0 || outOffset + n > out.length) return this.discard(MppeDecryptError.OutputTooSmall);
@@ -415,6 +433,7 @@ export class MppeReceiver {
     if (r !== 0) return this.discard(r);
     this.key.rc4.processRange(data, MPPE_HEADER_LENGTH, n, out, outOffset);
     this.stats.received++;
+    this.lastAccepted = true;
     return n;
   }
 
@@ -429,12 +448,35 @@ export class MppeReceiver {
     return code;
   }
 
-  /** RFC 3078 section 8.1: one key change per coherency count step since the last packet. */
+  /**
+   * RFC 3078 section 8.1: one key change per coherency count step since the last packet.
+   *
+   * The count is 12 bits, so a receiver only knows a gap modulo 4096, and a heavy loss burst
+   * (a flood overrunning the receive queue) can leave it behind by more than that can express.
+   * Two recoveries, both safe because the caller checks each plaintext and `markLost` rolls back
+   * the key changes of a packet that did not decrypt to a plausible datagram (so replayed or
+   * forged packets cannot push the key chain off):
+   * - A packet more than half the space ahead is read as late; but after LATE_RUN_AS_AHEAD such
+   *   packets in a row we are the late one, and step forward (up to 4095 key changes).
+   * - After LOST_RUN_FULL_CYCLE accepted-but-unusable packets in a row, the next packet is tried
+   *   one full cycle (4096 key changes) further: the sender wrapped the count while we lost.
+   */
   private syncStateless(cc: number, flushed: boolean): MppeDecryptError | 0 {
     if (!flushed) return MppeDecryptError.NotFlushed;
-    const steps = (cc - this.ccount) & CCOUNT_MASK;
-    // More than half the space ahead is read as behind us (late or replayed); 0 is a repeat.
-    if (steps === 0 || steps > MPPE_CCOUNT_SPACE / 2) return MppeDecryptError.Late;
+    let steps = (cc - this.ccount) & CCOUNT_MASK;
+    if (steps === 0) return MppeDecryptError.Late; // a repeat
+    this.jumpedAhead = false;
+    if (steps > MPPE_CCOUNT_SPACE / 2) {
+      if (++this.lateRun < LATE_RUN_AS_AHEAD) return MppeDecryptError.Late;
+      this.jumpedAhead = true;
+      this.stats.resyncs++;
+    }
+    this.lateRun = 0;
+    if (this.lostRun >= LOST_RUN_FULL_CYCLE) {
+      this.lostRun = 0;
+      steps += MPPE_CCOUNT_SPACE;
+      this.stats.resyncs++;
+    }
     for (let k = 0; k < steps; k++) this.key.changeKey();
     this.ccount = cc;
     return 0;

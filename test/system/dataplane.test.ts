@@ -3,7 +3,8 @@
  * `l2tp exec` and RouterOS commands): our client and our server carry real IP through TUN
  * interfaces. Ping both ways, a TCP transfer with a checksum, counters, routes present while
  * connected and removed after, dial-on-demand, and the seed manual's remote-office (proxy-ARP)
- * and site-to-site examples with three namespaces.
+ * and site-to-site examples with three namespaces. Under a UDP flood (MPPE on, RouterOS default
+ * profiles) the session survives: LCP echoes are answered and data flows again afterwards.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -127,6 +128,42 @@ systemTest('site-to-site (seed manual): two LANs routed through the tunnel with 
   assert.ok(await ping(lanHost, '10.1.202.1'), 'office LAN host reaches the home LAN');
   const r = await home.exec(['ping', '-c', '3', '-i', '0.2', '-W', '2', '-I', '10.1.202.1', '10.1.101.10'], { check: false, timeoutMs: 10_000 });
   assert.equal(r.code, 0, 'home LAN reaches the office LAN host');
+  await client.stop();
+  await server.stop();
+}, { timeoutMs: 120_000 });
+
+systemTest('under a UDP flood through the tunnel the control plane keeps flowing: LCP echoes answered, no drop, ping after', async (lab) => {
+  const office = await lab.netns('dfo');
+  const home = await lab.netns('dfh');
+  await lab.veth(office, home, { aAddr: '192.168.81.1/24', bAddr: '192.168.81.50/24' });
+  // keepalive-timeout=2: the client, which receives nothing but LCP echo replies during a one-way
+  // flood, sends an echo every second after 2 s of silence and gives up after 5 unanswered ones.
+  const server = await startDaemon(lab, office, [
+    '/interface l2tp-server server set enabled=yes authentication=mschap2 keepalive-timeout=2',
+    '/ppp secret add name=Home service=l2tp password=123 local-address=172.16.9.1 remote-address=172.16.9.2',
+  ]);
+  const client = await startDaemon(lab, home, ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.81.1 user=Home password=123 keepalive-timeout=2 disabled=no']);
+  await waitFor('client connected', 20_000, async () => (await client.command('/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+  assert.ok(await ping(home, '172.16.9.1'));
+
+  const iperfServer = office.spawn(['iperf3', '-s', '-1', '-B', '172.16.9.1'], { name: 'iperf3-s' });
+  lab.defer('iperf3 server', async () => {
+    await iperfServer.stop('SIGTERM', 3_000);
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  // 8 s of unpaced 1400-byte datagrams: far more than the tunnel carries on this machine.
+  const flood = await home.exec(['iperf3', '-c', '172.16.9.1', '-u', '-b', '0', '-l', '1400', '-t', '8', '--connect-timeout', '5000'], {
+    check: false,
+    timeoutMs: 30_000,
+  });
+  assert.equal(flood.code, 0, `iperf3 flood finished: ${flood.stdout}${flood.stderr}`);
+
+  const logs = client.process.output() + server.process.output();
+  assert.doesNotMatch(logs, /missed echo|logged out|disconnected|terminating/i, logs.slice(-3000));
+  const monitor = await client.command('/interface l2tp-client monitor 0 once');
+  assert.ok(monitor.some((l) => /status: connected/.test(l)), monitor.join('\n'));
+  assert.ok(await ping(home, '172.16.9.1'), 'the tunnel still carries ping after the flood');
+  assert.equal((await server.command('/ppp active print count-only'))[0], '1');
   await client.stop();
   await server.stop();
 }, { timeoutMs: 120_000 });

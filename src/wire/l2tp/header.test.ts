@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { fromHex, hex } from '../../core/bytes.js';
 import { readUdpDatagrams, vectorPath } from '../../testing/pcap.js';
-import { dataHeaderLength, decodeHeader, encodeData, encodeDataHeader, type DataHeaderOptions } from './header.js';
+import { dataHeaderLength, decodeHeader, encodeData, encodeDataHeader, isControlPlane, type DataHeaderOptions } from './header.js';
 
 test('golden: data messages from softether-ppp-pap.pcap (SoftEther sets L, the lab LAC does not)', () => {
   const udp = readUdpDatagrams(readFileSync(vectorPath('softether-ppp-pap.pcap')));
@@ -146,4 +146,19 @@ test('property: decodeHeader never throws and keeps offsets inside the buffer', 
     }),
     { numRuns: 2000 },
   );
+});
+
+test('isControlPlane: control messages, P bit and PPP control frames yes; IP and MPPE datagrams no', () => {
+  const data = (flags: number, ppp: number[], extra: number[] = []): Uint8Array => new Uint8Array([flags >> 8, flags & 0xff, ...extra, 0, 1, 0, 2, ...ppp]);
+  assert.equal(isControlPlane(new Uint8Array([0xc8, 0x02, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0])), true); // SCCRQ-like
+  assert.equal(isControlPlane(data(0x4002, [0xff, 0x03, 0x00, 0x21, 0x45], [0, 13])), false); // IPv4, L bit
+  assert.equal(isControlPlane(data(0x0002, [0x21, 0x45])), false); // ACFC + PFC IPv4
+  assert.equal(isControlPlane(data(0x0002, [0xff, 0x03, 0x00, 0xfd, 0x90, 0x01])), false); // MPPE
+  assert.equal(isControlPlane(data(0x0002, [0xff, 0x03, 0x00, 0x57])), false); // IPv6
+  assert.equal(isControlPlane(data(0x0002, [0xff, 0x03, 0xc0, 0x21, 0x09])), true); // LCP echo
+  assert.equal(isControlPlane(data(0x0102, [0xff, 0x03, 0x00, 0x21])), true); // P bit
+  assert.equal(isControlPlane(new Uint8Array([0x08, 0x02, 0, 1, 0, 2, 0, 0, 0, 0, 0xff, 0x03, 0x00, 0x21])), false); // S bit, IPv4
+  assert.equal(isControlPlane(new Uint8Array([0x02, 0x02, 0, 1, 0, 2, 0, 2, 0xaa, 0xbb, 0x00, 0x21])), false); // O bit with 2 pad, PFC-less IPv4
+  assert.equal(isControlPlane(new Uint8Array([0x02, 0x02, 0, 1, 0, 2, 0, 9])), true); // offset beyond the end
+  assert.equal(isControlPlane(new Uint8Array([0x00])), true);
 });

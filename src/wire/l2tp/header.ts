@@ -35,6 +35,7 @@
 import { view } from '../../core/bytes.js';
 import { L2TP_VERSION, L2TPV3_VERSION } from './constants.js';
 import type { L2tpDecodeError } from './message.js';
+import { isPppControlFrame } from '../ppp/frame.js';
 
 /** Flag bits of the first 16-bit word (RFC 2661 3.1). */
 export const HeaderFlag = {
@@ -132,6 +133,29 @@ export function decodeHeader(buf: Uint8Array): HeaderResult {
     ok: true,
     header: { isControl, hasLength, hasSequence, hasOffset, priority, version, length, tunnelId, sessionId, ns, nr, payloadOffset: o, payloadEnd: length },
   };
+}
+
+/**
+ * Whether a received datagram belongs to the control plane and must survive load shedding: an
+ * L2TP control message (T=1), a data message with the P bit (RFC 2661 section 3.1: such a message
+ * "should get preferential treatment in its local queuing and transmission"; LCP echoes are its
+ * example), or a data message whose PPP frame is link control (LCP, authentication, NCPs, CCP)
+ * rather than an IP or compressed datagram. A datagram too short to tell counts as control.
+ * Allocation-free; never throws.
+ */
+export function isControlPlane(buf: Uint8Array): boolean {
+  if (buf.length < MIN_HEADER_LENGTH) return true;
+  const flags = (buf[0]! << 8) | buf[1]!;
+  if ((flags & (HeaderFlag.Type | HeaderFlag.Priority)) !== 0) return true;
+  let o = 2;
+  if ((flags & HeaderFlag.Length) !== 0) o += 2;
+  o += 4; // Tunnel ID, Session ID
+  if ((flags & HeaderFlag.Sequence) !== 0) o += 4;
+  if ((flags & HeaderFlag.Offset) !== 0) {
+    if (o + 2 > buf.length) return true;
+    o += 2 + ((buf[o]! << 8) | buf[o + 1]!);
+  }
+  return isPppControlFrame(buf, o);
 }
 
 export interface DataHeaderOptions {

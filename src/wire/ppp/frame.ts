@@ -130,6 +130,27 @@ function fail<T>(code: PppDecodeErrorCode, message: string): Decoded<T> {
 export const PPP_ADDRESS = 0xff;
 export const PPP_CONTROL = 0x03;
 
+/**
+ * Whether the PPP frame at `bytes[offset..]` is link control traffic (LCP, authentication, an
+ * NCP, CCP...) rather than a datagram (IPv4, IPv6, or 0x00FD compressed/encrypted). Address and
+ * Control may be absent (ACFC) and the Protocol one octet (PFC). A frame too short to say counts
+ * as control, so that it reaches the engine that rejects it properly. Allocation-free: it runs on
+ * every received datagram when the daemon sheds load (L2TP's P bit, RFC 2661 section 3.1, serves
+ * the same purpose on the sending side).
+ */
+export function isPppControlFrame(bytes: Uint8Array, offset = 0): boolean {
+  let o = offset;
+  const n = bytes.length;
+  if (o + 1 < n && bytes[o] === PPP_ADDRESS && bytes[o + 1] === PPP_CONTROL) o += 2;
+  if (o >= n) return true;
+  let protocol = bytes[o]!;
+  if ((protocol & 1) === 0) {
+    if (o + 1 >= n) return true;
+    protocol = (protocol << 8) | bytes[o + 1]!;
+  }
+  return protocol !== PppProtocol.IPV4 && protocol !== PppProtocol.IPV6 && protocol !== PppProtocol.COMPRESSED_DATAGRAM;
+}
+
 export interface PppFrame {
   readonly protocol: number;
   /** The Information field, a view into the input. */
