@@ -23,42 +23,8 @@
  */
 #include "addon.h"
 
-#include <poll.h>
 #include <stdlib.h>
 #include <uv.h>
-
-/*
- * Busy polling (opt-in, `setBusyPoll(budgetMicros, windowMicros)`): waking a sleeping process
- * costs tens of microseconds per packet on a VM. When a watched fd was readable within the last
- * `window`, a uv_prepare callback (run right before libuv blocks in epoll_wait) spins for up to
- * `budget` on poll(2) of the loop's own epoll fd, which reports readiness without consuming it, so
- * a reply that arrives shortly after a request is picked up without a sleep and a wake-up.
- * Timers are delayed by at most `budget`. CPU use is bounded: the spin stops after `budget`, and
- * only runs within `window` of real traffic.
- */
-static uv_prepare_t busy_prepare;
-static int busy_started;
-static uint64_t busy_budget_ns;
-static uint64_t busy_window_ns;
-static uint64_t busy_last_activity_ns;
-static uint64_t busy_spins, busy_hits, busy_spin_ns;
-
-static void on_prepare(uv_prepare_t *h) {
-  uint64_t now = uv_hrtime();
-  if (busy_budget_ns == 0 || now - busy_last_activity_ns > busy_window_ns) return;
-  struct pollfd pfd = { .fd = uv_backend_fd(h->loop), .events = POLLIN, .revents = 0 };
-  uint64_t start = now, deadline = now + busy_budget_ns;
-  busy_spins++;
-  for (;;) {
-    if (poll(&pfd, 1, 0) > 0) {
-      busy_hits++;
-      break;
-    }
-    now = uv_hrtime();
-    if (now >= deadline) break;
-  }
-  busy_spin_ns += now - start;
-}
 
 typedef struct fd_poll {
   uv_poll_t handle;
@@ -102,7 +68,6 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   napi_value cb, recv, arg, result;
   (void)events;
   if (p->callback == NULL) return;
-  busy_last_activity_ns = uv_hrtime();
   napi_open_handle_scope(env, &scope);
   napi_get_reference_value(env, p->callback, &cb);
   /* MakeCallback needs an object receiver; the callback is a closure, so `this` does not matter. */
@@ -206,39 +171,7 @@ static napi_value fd_poll_ref(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* setBusyPoll(budgetMicros, windowMicros) -> { spins, hits, spinMicros } (0 budget: off) */
-static napi_value fd_busy_poll(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], result, v;
-  uint32_t budget, window;
-  uv_loop_t *loop;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2) return l2tp_throw_type(env, "setBusyPoll(budgetMicros, windowMicros) needs two arguments");
-  if (l2tp_arg_u32(env, argv[0], &budget, "budgetMicros") != 0) return NULL;
-  if (l2tp_arg_u32(env, argv[1], &window, "windowMicros") != 0) return NULL;
-  if (budget > 100000 || window > 10000000) return l2tp_throw_range(env, "busy-poll budget at most 100 ms, window at most 10 s");
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return l2tp_throw_type(env, "no libuv loop");
-  busy_budget_ns = (uint64_t)budget * 1000;
-  busy_window_ns = (uint64_t)window * 1000;
-  if (budget > 0 && !busy_started) {
-    uv_prepare_init(loop, &busy_prepare);
-    uv_prepare_start(&busy_prepare, on_prepare);
-    /* The prepare handle alone must not keep Node alive. */
-    uv_unref((uv_handle_t *)&busy_prepare);
-    busy_started = 1;
-  }
-  napi_create_object(env, &result);
-  napi_create_double(env, (double)busy_spins, &v);
-  napi_set_named_property(env, result, "spins", v);
-  napi_create_double(env, (double)busy_hits, &v);
-  napi_set_named_property(env, result, "hits", v);
-  napi_create_double(env, (double)(busy_spin_ns / 1000), &v);
-  napi_set_named_property(env, result, "spinMicros", v);
-  return result;
-}
-
 void l2tp_fdpoll_register(napi_env env, napi_value exports) {
-  l2tp_export(env, exports, "setBusyPoll", fd_busy_poll);
   l2tp_export(env, exports, "poll", fd_poll_start);
   l2tp_export(env, exports, "stopPoll", fd_poll_stop);
   l2tp_export(env, exports, "pollRef", fd_poll_ref);

@@ -25,7 +25,6 @@ import { MAIN_SOCKET } from '../l2tp/types.js';
 import { EngineDriver } from '../platform/driver.js';
 import { IpRoute2 } from '../platform/netlink-or-ip.js';
 import { AddressListSync } from '../platform/nft.js';
-import { loadNative, nativeAvailable } from '../platform/native.js';
 import { cryptoRandom } from '../platform/random.js';
 import { openTun, type TunDevice } from '../platform/tun.js';
 import { COA_SOCKET, RADIUS_SOCKET } from '../services/aaa.js';
@@ -129,9 +128,6 @@ export class NetworkDriver {
   }
 
   start(): void {
-    const budget = Number(process.env['L2TP_BUSY_POLL_US'] ?? '0');
-    const window = Number(process.env['L2TP_BUSY_POLL_WINDOW_US'] ?? '1000');
-    if (budget > 0 && nativeAvailable()) loadNative().setBusyPoll(budget, window);
     this.driver.input((now) => this.router.start(now));
     this.enqueue(() => this.applyHostSettings());
   }

@@ -75,11 +75,6 @@ export interface NativeAddon {
   poll(fd: number, callback: (status: number) => void): PollHandle;
   stopPoll(handle: PollHandle): void;
   pollRef(handle: PollHandle, ref: boolean): void;
-  /**
-   * Busy polling before the loop sleeps, for `budgetMicros` when a polled fd was readable in the
-   * last `windowMicros` (0 budget: off). Returns the counters so far.
-   */
-  setBusyPoll(budgetMicros: number, windowMicros: number): { spins: number; hits: number; spinMicros: number };
 }
 
 export type NativeAddonErrorCode = 'NATIVE_ERR_NOT_BUILT' | 'NATIVE_ERR_ABI';
