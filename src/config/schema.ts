@@ -490,6 +490,22 @@ export const MENUS: readonly MenuDef[] = [
     properties: [{ name: 'ip-forward', type: yesNo, default: 'yes', help: 'Route packets between interfaces (net.ipv4.ip_forward)' }],
   },
   {
+    path: ['ip', 'dns'],
+    kind: 'singleton',
+    printStyle: 'settings',
+    help: 'DNS servers of this host (the resolver the daemon manages)',
+    flags: [],
+    properties: [
+      { name: 'servers', type: { kind: 'ip-list' }, default: '', help: 'Static DNS servers' },
+      {
+        name: 'dynamic-servers',
+        type: { kind: 'ip-list' },
+        readOnly: true,
+        help: 'Servers learned from PPP peers (l2tp-client use-peer-dns=yes|exclusively)',
+      },
+    ],
+  },
+  {
     path: ['system', 'identity'],
     kind: 'singleton',
     printStyle: 'settings',
@@ -516,6 +532,7 @@ export const EXPORT_ORDER: readonly string[] = [
   'radius',
   'radius incoming',
   'ip settings',
+  'ip dns',
   'system identity',
 ];
 

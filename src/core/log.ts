@@ -19,7 +19,8 @@ export type LogTopic =
   | 'ipsec'
   | 'system'
   | 'packet'
-  | 'script';
+  | 'script'
+  | 'dns';
 
 export interface LogEntry {
   readonly topics: readonly LogTopic[];

@@ -2,11 +2,19 @@
  * The App the daemon runs by default: the configuration drives the L2TP/PPP router on real UDP
  * sockets, TUN interfaces and kernel routes (`NetworkDriver`). See app.ts for the contract.
  */
+import { join } from 'node:path';
+import { HostResolver } from '../platform/resolver.js';
 import { composeRuntime, type App, type AppContext } from './app.js';
 import { NetworkDriver } from './network.js';
 
 export function createNetworkApp(ctx: AppContext): App {
-  const net = new NetworkDriver(ctx.store, { logger: ctx.logger });
+  // The host resolver for /ip dns and use-peer-dns; L2TP_RESOLV_CONF points it elsewhere.
+  const resolver = new HostResolver({
+    path: process.env['L2TP_RESOLV_CONF'] || '/etc/resolv.conf',
+    backupPath: join(ctx.dataDir, 'resolv.conf.orig'),
+    logger: ctx.logger,
+  });
+  const net = new NetworkDriver(ctx.store, { logger: ctx.logger, resolver });
   return {
     store: ctx.store,
     // The router answers /ppp active, /interface..., monitor; the log buffer answers /log.

@@ -26,6 +26,7 @@ import { EngineDriver } from '../platform/driver.js';
 import { IpRoute2 } from '../platform/netlink-or-ip.js';
 import { AddressListSync } from '../platform/nft.js';
 import { cryptoRandom } from '../platform/random.js';
+import type { HostResolver } from '../platform/resolver.js';
 import { openTun, type TunDevice } from '../platform/tun.js';
 import { COA_SOCKET, RADIUS_SOCKET } from '../services/aaa.js';
 import { isControlPlane } from '../wire/l2tp/header.js';
@@ -49,6 +50,8 @@ export interface NetworkOptions {
   readonly openTun?: typeof openTun;
   /** Local address for the server socket (default 0.0.0.0). */
   readonly listenAddress?: string;
+  /** The host resolver (`/ip dns`, use-peer-dns); without it DNS servers are only shown. */
+  readonly resolver?: HostResolver;
   /** Writes `/ip firewall address-list` to the kernel; injectable for tests. */
   readonly addressLists?: { apply(sets: Readonly<Record<string, readonly string[]>>): Promise<void> };
   /** The router changed the configuration itself (on-up/on-down script, timeout): save it. */
@@ -128,6 +131,8 @@ export class NetworkDriver {
   }
 
   start(): void {
+    const resolver = this.opts.resolver;
+    if (resolver) this.enqueue(() => resolver.recoverLeftover());
     this.driver.input((now) => this.router.start(now));
     this.enqueue(() => this.applyHostSettings());
   }
@@ -183,6 +188,8 @@ export class NetworkDriver {
     this.stopped = true;
     this.driver.stop();
     for (const key of [...this.interfaces.keys()]) this.enqueue(() => this.interfaceDown(key, []));
+    const resolver = this.opts.resolver;
+    if (resolver) this.enqueue(() => resolver.restore());
     await this.chain;
     await this.sockets.closeAll();
   }
@@ -220,6 +227,11 @@ export class NetworkDriver {
       case 'interface-readdress':
         this.enqueue(() => this.interfaceReaddress(c));
         return;
+      case 'dns': {
+        const resolver = this.opts.resolver;
+        if (resolver) this.enqueue(() => resolver.apply(c.servers, c.exclusive));
+        return;
+      }
       case 'interface-routes':
         this.enqueue(async () => {
           if (!this.interfaces.get(c.key)?.tun) return;

@@ -243,7 +243,8 @@ export function executeCommand(
     }
     case 'print': {
       if (def.kind === 'singleton') {
-        const values = store.settings(key);
+        // Read-only runtime values (e.g. /ip dns dynamic-servers) join the configured ones.
+        const values = { ...store.settings(key), ...(runtime.status(key, '')?.values ?? {}) };
         const lines = flags.has('as-value')
           ? [Object.entries(values).map(([k, v]) => `${k}=${v}`).join(';')]
           : formatSingleton(def, values);
@@ -278,7 +279,7 @@ export function executeCommand(
     }
     case 'get': {
       let values: Readonly<Record<string, string>>;
-      if (def.kind === 'singleton') values = store.settings(key);
+      if (def.kind === 'singleton') values = { ...store.settings(key), ...(runtime.status(key, '')?.values ?? {}) };
       else {
         const ids = selected();
         if (ids instanceof CommandError) return { lines: [], error: ids, changes: [] };

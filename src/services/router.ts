@@ -61,6 +61,7 @@ const MENU = {
   active: 'ppp active',
   iface: 'interface',
   addressList: 'ip firewall address-list',
+  dns: 'ip dns',
 } as const;
 /** Dynamic address-list ids live above the configured ones (`*A000001`...). */
 const DYNAMIC_LIST_ID_BASE = 0xa000000;
@@ -89,6 +90,12 @@ export type RouterCommand =
       readonly routes: readonly RouteSpec[];
     }
   | { readonly type: 'interface-down'; readonly key: SessionKey; readonly kernelName: string; readonly routes: readonly RouteSpec[] }
+  /**
+   * The host resolver's servers changed: `/ip dns servers` plus what l2tp-clients with
+   * use-peer-dns learned (IPCP DNS, RFC 1877); `exclusive` when a client says `exclusively`
+   * (then only its servers). Empty `servers`: give the resolver its original configuration back.
+   */
+  | { readonly type: 'dns'; readonly servers: readonly string[]; readonly exclusive: boolean }
   /** `/ip route` changed while the interface is up. */
   | { readonly type: 'interface-routes'; readonly key: SessionKey; readonly kernelName: string; readonly add: readonly RouteSpec[]; readonly remove: readonly RouteSpec[] }
   /** Dial-on-demand: the interface stays, its addresses change (placeholder <-> negotiated). */
@@ -122,6 +129,12 @@ interface UpInterface {
   readonly own: readonly RouteSpec[];
   /** Everything installed: `own` plus `/ip route` entries through this interface. */
   routes: readonly RouteSpec[];
+}
+
+/** DNS servers an l2tp-client learned with use-peer-dns, while it is connected. */
+interface PeerDns {
+  readonly servers: readonly string[];
+  readonly exclusive: boolean;
 }
 
 interface ClientState {
@@ -197,6 +210,7 @@ export class L2tpRouter implements RuntimeProvider {
   private readonly clientBySession = new Map<SessionKey, ClientState>();
   private readonly sessions = new Map<SessionKey, ActiveSession>();
   private readonly secretHistory = new Map<string, SecretHistory>();
+  private readonly peerDns = new Map<string, PeerDns>();
   private readonly timers = new DeadlineQueue<string>();
   readonly aaa: ServerAaa;
   /** Interfaces up, by session; their kernel names in use. */
@@ -267,6 +281,7 @@ export class L2tpRouter implements RuntimeProvider {
     this.applyServer(now);
     for (const item of this.store.items(MENU.client)) this.applyClient(now, item.id);
     this.applyAddressLists(now);
+    if (this.store.settings(MENU.dns)['servers']) this.emitDns();
   }
 
   /** Applies what a console command changed. */
@@ -280,6 +295,7 @@ export class L2tpRouter implements RuntimeProvider {
     if (server) this.applyServer(now);
     if (changes.some((c) => c.menu === 'ip route')) this.applyStaticRoutes();
     if (changes.some((c) => c.menu === MENU.addressList)) this.applyAddressLists(now, changes);
+    if (changes.some((c) => c.menu === MENU.dns)) this.emitDns();
     this.aaa.reconfigure(now, changes);
     this.pumpAaa();
   }
@@ -397,8 +413,23 @@ export class L2tpRouter implements RuntimeProvider {
     this.clientByTunnel.set(tunnelId, c);
   }
 
+  /** The resolver's servers: `/ip dns servers`, then what connected clients learned (RouterOS order). */
+  private dnsServers(): { servers: string[]; dynamic: string[]; exclusive: boolean } {
+    const dynamic = [...new Set([...this.peerDns.values()].flatMap((d) => d.servers))];
+    const exclusive = [...this.peerDns.values()].some((d) => d.exclusive);
+    const configured = (this.store.settings(MENU.dns)['servers'] ?? '').split(',').filter((x) => x !== '');
+    const servers = exclusive ? [...new Set([...this.peerDns.values()].filter((d) => d.exclusive).flatMap((d) => d.servers))] : [...new Set([...configured, ...dynamic])];
+    return { servers, dynamic, exclusive };
+  }
+
+  private emitDns(): void {
+    const d = this.dnsServers();
+    this.commands.push({ type: 'dns', servers: d.servers, exclusive: d.exclusive });
+  }
+
   private stopClient(now: Instant, c: ClientState, why: string): void {
     this.timers.delete(`redial:${c.id}`);
+    if (this.peerDns.delete(c.id)) this.emitDns();
     if (c.tunnelId !== undefined) {
       this.clientByTunnel.delete(c.tunnelId);
       this.service.hangUp(now, c.tunnelId, why);
@@ -606,6 +637,11 @@ export class L2tpRouter implements RuntimeProvider {
             this.interfaceUp(ev.key, name, ev.local, ev.remote, c.mtu, this.clientRoutes(c.id));
           }
           this.deps.logger.log(['l2tp', 'info'], `${name}: connected, ${ev.local} -> ${ev.remote}`);
+          const usePeerDns = this.store.get(MENU.client, c.id)?.values['use-peer-dns'] ?? 'no';
+          if (usePeerDns !== 'no' && ev.dns.length > 0) {
+            this.peerDns.set(c.id, { servers: [...ev.dns], exclusive: usePeerDns === 'exclusively' });
+            this.emitDns();
+          }
           return;
         }
         const a = this.sessions.get(ev.key);
@@ -633,7 +669,10 @@ export class L2tpRouter implements RuntimeProvider {
       case 'session-down': {
         this.interfaceDown(ev.key);
         const c = this.clientBySession.get(ev.key);
-        if (c) return this.clientFailed(now, c, ev.reason);
+        if (c) {
+          if (this.peerDns.delete(c.id)) this.emitDns();
+          return this.clientFailed(now, c, ev.reason);
+        }
         const a = this.sessions.get(ev.key);
         if (!a) return;
         this.sessions.delete(ev.key);
@@ -767,6 +806,7 @@ export class L2tpRouter implements RuntimeProvider {
   }
 
   status(menu: string, id: string): RuntimeStatus | undefined {
+    if (menu === MENU.dns) return { values: { 'dynamic-servers': this.dnsServers().dynamic.join(',') } };
     if (menu === MENU.addressList) {
       const seen = this.listEntrySeen.get(id);
       if (seen === undefined) return undefined;

@@ -8,6 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { tcpTransfer } from './lab/traffic.js';
 import { systemTest } from './lab/lab.js';
 import { startDaemon, waitFor } from './lab/daemon.js';
@@ -164,6 +166,44 @@ systemTest('under a UDP flood through the tunnel the control plane keeps flowing
   assert.ok(monitor.some((l) => /status: connected/.test(l)), monitor.join('\n'));
   assert.ok(await ping(home, '172.16.9.1'), 'the tunnel still carries ping after the flood');
   assert.equal((await server.command('/ppp active print count-only'))[0], '1');
+  await client.stop();
+  await server.stop();
+}, { timeoutMs: 120_000 });
+
+systemTest('use-peer-dns: the client host resolves through the DNS server the server hands out, restored after', async (lab) => {
+  const office = await lab.netns('dno');
+  const home = await lab.netns('dnh');
+  await lab.veth(office, home, { aAddr: '192.168.83.1/24', bAddr: '192.168.83.50/24' });
+  // `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf: the client
+  // daemon's resolver is this file, never the host's.
+  const etc = join('/etc/netns', home.name);
+  await mkdir(etc, { recursive: true });
+  lab.defer('netns resolv.conf', async () => {
+    await rm(etc, { recursive: true, force: true });
+  });
+  const original = 'search lan.example\nnameserver 192.0.2.53\n';
+  await writeFile(join(etc, 'resolv.conf'), original);
+  const server = await startDaemon(lab, office, [
+    '/ppp profile add name=vpn dns-server=10.99.0.53,10.99.0.54 use-encryption=yes',
+    '/interface l2tp-server server set enabled=yes authentication=mschap2',
+    '/ppp secret add name=Home service=l2tp password=123 profile=vpn local-address=172.16.7.1 remote-address=172.16.7.2',
+  ]);
+  const client = await startDaemon(lab, home, ['/interface l2tp-client add name=l2tp-out1 connect-to=192.168.83.1 user=Home password=123 use-peer-dns=yes disabled=no']);
+  await waitFor('client connected', 20_000, async () => (await client.command('/interface l2tp-client monitor 0 once')).some((l) => /status: connected/.test(l)));
+  await waitFor('resolver updated', 5_000, async () => (await readFile(join(etc, 'resolv.conf'), 'utf8')).includes('10.99.0.53'));
+  const conf = (await home.exec(['cat', '/etc/resolv.conf'])).stdout;
+  assert.deepEqual(
+    conf.split('\n').filter((l) => l.startsWith('nameserver')),
+    ['nameserver 10.99.0.53', 'nameserver 10.99.0.54', 'nameserver 192.0.2.53'],
+    conf,
+  );
+  assert.match(conf, /search lan\.example/);
+  const dnsPrint = await client.command('/ip dns print');
+  assert.match(dnsPrint.join('\n'), /dynamic-servers: 10\.99\.0\.53\s+10\.99\.0\.54/);
+
+  await client.command('/interface l2tp-client disable 0');
+  await waitFor('resolver restored', 10_000, async () => (await readFile(join(etc, 'resolv.conf'), 'utf8')) === original);
+  assert.ok((await client.command('/ip dns print')).some((l) => /dynamic-servers: *$/.test(l)));
   await client.stop();
   await server.stop();
 }, { timeoutMs: 120_000 });
