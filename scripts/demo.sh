@@ -32,6 +32,8 @@ if [ "$(id -u)" != 0 ]; then echo "demo: needs root (network namespaces and TUN 
 [ -f dist/src/cli/main.js ] || { echo "demo: run 'npm ci' first (it builds dist/)" >&2; exit 1; }
 
 stop
+# A fresh configuration each run: the demo types its setup again below.
+rm -rf "$STATE/office" "$STATE/home"
 mkdir -p "$STATE/office" "$STATE/home"
 ip netns add "$NS_S"
 ip netns add "$NS_C"
