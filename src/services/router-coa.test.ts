@@ -8,62 +8,32 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { utf8 } from '../core/bytes.js';
-import { MemoryLogger } from '../core/log.js';
-import { SeededRandom } from '../core/random.js';
 import type { Instant } from '../core/time.js';
-import { ConfigStore } from '../config/store.js';
-import { isConfigError } from '../config/values.js';
 import { verifyResponseAuthenticator } from '../crypto/radius-crypto.js';
 import { dynamicRequest } from '../testing/radius-twin.js';
-import { MemoryNetwork, runNetwork, type Endpoint, type SimNode, type SimTransmit } from '../testing/memory-network.js';
+import { runNetwork, type Endpoint, type SimNode, type SimTransmit } from '../testing/memory-network.js';
 import { RadiusCode } from '../wire/radius/dictionary.js';
 import { attribute, decodePacket, getInteger, type RadiusAttribute } from '../wire/radius/packet.js';
 import { COA_SOCKET } from './aaa.js';
-import { L2tpRouter } from './router.js';
+import type { L2tpRouter } from './router.js';
+import { RouterNode, routerPair } from './router-testkit.js';
 
-const OFFICE: Endpoint = { ip: '192.168.80.1', port: 1701 };
-const HOME: Endpoint = { ip: '192.168.80.50', port: 40000 };
 const RADIUS = { ip: '192.168.80.9', port: 3799 };
 const SECRET = 'coa-secret';
 
-class RouterNode implements SimNode {
-  readonly store = new ConfigStore();
-  readonly log = new MemoryLogger();
-  readonly router: L2tpRouter;
+class CoaRouterNode extends RouterNode {
   /** Replies on the CoA socket, kept apart from L2TP's datagrams. */
   readonly coaReplies: Uint8Array[] = [];
-  constructor(readonly address: Endpoint, seed: number) {
-    this.router = new L2tpRouter(this.store, { random: new SeededRandom(seed), logger: this.log });
-  }
-  nextTimeout(): Instant | undefined {
-    return this.router.nextTimeout();
-  }
-  handleTimeout(now: Instant): void {
-    this.router.handleTimeout(now);
-    this.drainCommands();
-  }
-  pollTransmit(): SimTransmit | undefined {
+  override pollTransmit(): SimTransmit | undefined {
     for (let t = this.router.pollTransmit(); t; t = this.router.pollTransmit()) {
       if (t.via === COA_SOCKET) this.coaReplies.push(t.bytes);
       else return { to: t.to, bytes: t.bytes };
     }
     return undefined;
   }
-  handleDatagram(now: Instant, from: Endpoint, bytes: Uint8Array): void {
-    this.router.handleDatagram(now, from, bytes);
-    this.drainCommands();
-  }
   /** Session keys of the interfaces brought up (sockets and interfaces are not modelled). */
-  readonly interfaceKeys: number[] = [];
-  drainCommands(): void {
-    for (let c = this.router.pollCommand(); c; c = this.router.pollCommand()) if (c.type === 'interface-up') this.interfaceKeys.push(c.key);
-  }
-  change(now: Instant, fn: (s: ConfigStore) => unknown): void {
-    const r = fn(this.store);
-    assert.ok(!isConfigError(r), JSON.stringify(r));
-    const changes = Array.isArray(r) ? r : (r as { changes: [] }).changes;
-    this.router.applyChanges(now, changes);
-    this.drainCommands();
+  get interfaceKeys(): number[] {
+    return this.commands.flatMap((c) => (c.type === 'interface-up' ? [c.key] : []));
   }
 }
 
@@ -98,22 +68,13 @@ class TrafficSource implements SimNode {
 
 function connected(opts: { mppe?: boolean } = {}) {
   const profile = opts.mppe ? 'default-encryption' : 'default';
-  const net = new MemoryNetwork({ seed: 1, delayMs: 2, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, reorderMaxExtraMs: 0 });
-  const office = new RouterNode(OFFICE, 1);
-  const home = new RouterNode(HOME, 2);
-  office.router.start(0);
-  home.router.start(0);
+  const { net, office, home } = routerPair((a, seed) => new CoaRouterNode(a, seed));
   office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'yes', authentication: 'mschap2' }));
   office.change(0, (s) => s.set('ppp profile', [s.findByName('ppp profile', profile)!.id], { 'rate-limit': '1M/1M', 'address-list': 'customers' }));
   office.change(0, (s) => s.add('ppp secret', { name: 'Home', password: '123', profile, 'local-address': '172.16.1.1', 'remote-address': '172.16.1.2' }));
   office.change(0, (s) => s.add('radius', { address: RADIUS.ip, secret: SECRET, service: 'ppp' }));
   office.change(0, (s) => s.set('radius incoming', [''], { accept: 'yes' }));
-  let clientId = '';
-  home.change(0, (s) => {
-    const r = s.add('interface l2tp-client', { 'connect-to': OFFICE.ip, user: 'Home', password: '123', profile, disabled: 'no' });
-    if (!isConfigError(r)) clientId = r.id;
-    return r;
-  });
+  const clientId = home.addClient(0, { user: 'Home', password: '123', profile });
   const r = runNetwork(net, [office, home], { timeLimit: 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
   assert.equal(r.reason, 'until');
   const key = office.interfaceKeys[0];
@@ -126,7 +87,7 @@ function connected(opts: { mppe?: boolean } = {}) {
 
 let nextId = 1;
 /** Sends a CoA-Request to the office and returns the reply's code and Error-Cause. */
-function coa(office: RouterNode, now: Instant, attrs: RadiusAttribute[]): { code: number; errorCause?: number } {
+function coa(office: CoaRouterNode, now: Instant, attrs: RadiusAttribute[]): { code: number; errorCause?: number } {
   const req = dynamicRequest(RadiusCode.CoaRequest, nextId++ & 0xff, attrs, SECRET);
   office.router.handleDatagram(now, RADIUS, req, COA_SOCKET);
   office.pollTransmit(); // moves CoA replies aside

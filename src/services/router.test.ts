@@ -5,67 +5,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryLogger } from '../core/log.js';
-import { SeededRandom } from '../core/random.js';
-import type { Instant } from '../core/time.js';
-import { ConfigStore } from '../config/store.js';
 import { isConfigError } from '../config/values.js';
-import { MemoryNetwork, runNetwork, type Endpoint, type SimNode, type SimTransmit } from '../testing/memory-network.js';
-import { L2tpRouter, type RouterCommand } from './router.js';
-
-const OFFICE: Endpoint = { ip: '192.168.80.1', port: 1701 };
-const HOME: Endpoint = { ip: '192.168.80.50', port: 40000 };
-
-class RouterNode implements SimNode {
-  readonly store = new ConfigStore();
-  readonly log = new MemoryLogger();
-  readonly router: L2tpRouter;
-  readonly commands: RouterCommand[] = [];
-  constructor(readonly address: Endpoint, seed: number) {
-    this.router = new L2tpRouter(this.store, { random: new SeededRandom(seed), logger: this.log });
-  }
-  nextTimeout(): Instant | undefined {
-    return this.router.nextTimeout();
-  }
-  handleTimeout(now: Instant): void {
-    this.router.handleTimeout(now);
-    this.drainCommands();
-  }
-  pollTransmit(): SimTransmit | undefined {
-    const t = this.router.pollTransmit();
-    return t ? { to: t.to, bytes: t.bytes } : undefined;
-  }
-  handleDatagram(now: Instant, from: Endpoint, bytes: Uint8Array): void {
-    this.router.handleDatagram(now, from, bytes);
-    this.drainCommands();
-  }
-  drainCommands(): void {
-    for (let c = this.router.pollCommand(); c; c = this.router.pollCommand()) this.commands.push(c);
-  }
-  /** Runs one configuration change like a console command would. */
-  change(now: Instant, fn: (s: ConfigStore) => unknown): void {
-    const r = fn(this.store);
-    assert.ok(!isConfigError(r), JSON.stringify(r));
-    const changes = Array.isArray(r) ? r : (r as { changes: [] }).changes;
-    this.router.applyChanges(now, changes);
-    this.drainCommands();
-  }
-}
+import { MemoryNetwork, runNetwork } from '../testing/memory-network.js';
+import { HOME, OFFICE, RouterNode, routerPair } from './router-testkit.js';
 
 function setup(): { net: MemoryNetwork; office: RouterNode; home: RouterNode; clientId: string } {
-  const net = new MemoryNetwork({ seed: 1, delayMs: 2, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, reorderMaxExtraMs: 0 });
-  const office = new RouterNode(OFFICE, 1);
-  const home = new RouterNode(HOME, 2);
-  office.router.start(0);
-  home.router.start(0);
+  const { net, office, home } = routerPair((a, seed) => new RouterNode(a, seed));
   office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'yes', authentication: 'mschap2' }));
   office.change(0, (s) => s.add('ppp secret', { name: 'Home', service: 'l2tp', password: '123', 'local-address': '172.16.1.1', 'remote-address': '172.16.1.2' }));
-  let clientId = '';
-  home.change(0, (s) => {
-    const r = s.add('interface l2tp-client', { 'connect-to': OFFICE.ip, user: 'Home', password: '123', disabled: 'no' });
-    if (!isConfigError(r)) clientId = r.id;
-    return r;
-  });
+  const clientId = home.addClient(0, { user: 'Home', password: '123' });
   return { net, office, home, clientId };
 }
 
