@@ -42,6 +42,8 @@ export interface AppContext {
   /** Answers the `log` menu; compose it into the App's runtime. */
   readonly logRuntime: RuntimeProvider;
   readonly dataDir: string;
+  /** Saves the configuration durably now (changes the App made itself); absent in some tests. */
+  readonly persist?: () => void;
 }
 
 export type AppFactory = (ctx: AppContext) => App;

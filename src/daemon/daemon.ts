@@ -76,9 +76,11 @@ export function exportDate(at: Date): string {
   return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
 }
 
-function sessionOptions(dataDir: string, version: string): SessionOptions {
+function sessionOptions(dataDir: string, version: string, logger?: Logger): SessionOptions {
   return {
     user: 'admin',
+    // `:log info "..."` typed at the console lands in the daemon's log (and `/log print`).
+    ...(logger ? { logger } : {}),
     // A getter: each export gets the time it was made, not the time the session opened.
     exportHeader: {
       get date() {
@@ -146,15 +148,17 @@ async function startLocked(opts: DaemonOptions, lock: DataDirLock, fail: (m: str
   const firstSave = writeConfigFile(dir, store.serialize());
   if (firstSave) return fail(firstSave.message);
 
-  const factory = opts.appFactory ?? createConfigOnlyApp;
-  const app = factory({ store, logger, logRuntime: logRuntime(logs), dataDir: dir });
-
   const save = (): ControlErrorInfo | undefined => {
     const err = writeConfigFile(dir, store.serialize());
     if (!err) return undefined;
     logger.log(['system', 'error'], err.message);
     return { code: err.code, message: `failure: configuration not saved: ${err.message}` };
   };
+
+  const factory = opts.appFactory ?? createConfigOnlyApp;
+  // `persist`: the App changed the configuration itself (an on-up script, an address-list
+  // timeout); it is saved at once, like a console change (a failure is logged by save()).
+  const app = factory({ store, logger, logRuntime: logRuntime(logs), dataDir: dir, persist: () => void save() });
   const commit = (changes: readonly ChangeRecord[]): ControlErrorInfo | undefined => {
     const err = save();
     if (changes.length > 0) {
@@ -186,7 +190,7 @@ async function startLocked(opts: DaemonOptions, lock: DataDirLock, fail: (m: str
       runtime: app.runtime,
       logger,
       commit,
-      sessionOptions: () => sessionOptions(dir, opts.version),
+      sessionOptions: () => sessionOptions(dir, opts.version, logger),
     });
   } catch (e) {
     await app.shutdown().catch(() => undefined);

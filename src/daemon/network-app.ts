@@ -14,11 +14,19 @@ export function createNetworkApp(ctx: AppContext): App {
     backupPath: join(ctx.dataDir, 'resolv.conf.orig'),
     logger: ctx.logger,
   });
-  const net = new NetworkDriver(ctx.store, { logger: ctx.logger, resolver });
+  const net = new NetworkDriver(ctx.store, {
+    logger: ctx.logger,
+    resolver,
+    // Scripts and timeouts change the configuration from inside the router: save it.
+    ...(ctx.persist ? { onConfigChanged: ctx.persist } : {}),
+  });
+  // The router answers /ppp active, /interface..., monitor; the log buffer answers /log.
+  const runtime = composeRuntime(ctx.logRuntime, net.router);
+  // on-up/on-down scripts see the same runtime views as the console (/log, /ppp active...).
+  net.router.scriptRuntime = runtime;
   return {
     store: ctx.store,
-    // The router answers /ppp active, /interface..., monitor; the log buffer answers /log.
-    runtime: composeRuntime(ctx.logRuntime, net.router),
+    runtime,
     logger: ctx.logger,
     start: async () => {
       const changes = await net.discoverInterfaces();

@@ -5,6 +5,8 @@
  * leaves both after the disconnect (dynamic entry gone, on-down script removes its entry).
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { systemTest } from './lab/lab.js';
 import { startDaemon, waitFor } from './lab/daemon.js';
 import type { Netns } from './lab/netns.js';
@@ -12,6 +14,12 @@ import type { Netns } from './lab/netns.js';
 async function setOf(ns: Netns, list: string): Promise<string> {
   const r = await ns.exec(['nft', 'list', 'set', 'inet', 'l2tp', list], { check: false, timeoutMs: 10_000 });
   return r.code === 0 ? r.stdout : '';
+}
+
+/** `list address` of each `/ip firewall address-list` item in the saved config.json. */
+async function savedEntries(dataDir: string): Promise<string[]> {
+  const config = JSON.parse(await readFile(join(dataDir, 'config.json'), 'utf8')) as { lists: Record<string, { values: Record<string, string> }[]> };
+  return (config.lists['ip firewall address-list'] ?? []).map((i) => `${i.values['list']} ${i.values['address']}`);
 }
 
 systemTest('address lists become nftables sets; on-up and on-down scripts run with the session variables', async (lab) => {
@@ -34,6 +42,8 @@ systemTest('address lists become nftables sets; on-up and on-down scripts run wi
   await waitFor('session address in set vpn', 10_000, async () => /172\.16\.5\.2/.test(await setOf(office, 'vpn')));
   await waitFor('on-up script filled set scripted', 10_000, async () => /172\.16\.5\.2/.test(await setOf(office, 'scripted')));
   assert.match(await setOf(office, 'vpn'), /10\.50\.0\.0\/16/);
+  // The script's change is on disk at once, not only at the next console change or at shutdown.
+  await waitFor('on-up change saved', 5_000, async () => (await savedEntries(server.dataDir)).includes('scripted 172.16.5.2'));
   const printed = (await server.command('/ip firewall address-list print')).join('\n');
   assert.match(printed, /D\s+vpn\s+172\.16\.5\.2/, printed);
   assert.match(printed, /scripted\s+172\.16\.5\.2/, printed);
@@ -47,6 +57,10 @@ systemTest('address lists become nftables sets; on-up and on-down scripts run wi
   await waitFor('on-down script emptied set scripted', 10_000, async () => !/172\.16\.5\.2/.test(await setOf(office, 'scripted')));
   assert.match(await setOf(office, 'vpn'), /10\.50\.0\.0\/16/);
   assert.doesNotMatch((await server.command('/ip firewall address-list print')).join('\n'), /172\.16\.5\.2/);
+  await waitFor('on-down change saved', 5_000, async () => !(await savedEntries(server.dataDir)).includes('scripted 172.16.5.2'));
+  // :log typed at the console goes to the daemon's log.
+  await server.command(':log info "hello from exec"');
+  assert.match(server.process.output(), /script,info hello from exec/);
 
   await client.stop();
   await server.stop();
