@@ -332,6 +332,28 @@ export const MENUS: readonly MenuDef[] = [
     ],
   },
   {
+    // RouterOS turns a session's rate-limit into a dynamic simple queue; here the rows show the
+    // token buckets the data path applies (tx shaped, rx policed; see docs/aaa.md).
+    path: ['queue', 'simple'],
+    kind: 'runtime',
+    printStyle: 'detail',
+    help: 'Per-session rate limits (dynamic queues of rate-limited PPP sessions)',
+    flags: [dFlag],
+    nameProperty: 'name',
+    properties: [
+      { name: 'name', type: str, column: 'NAME' },
+      { name: 'target', type: str, column: 'TARGET' },
+      { name: 'parent', type: str },
+      { name: 'priority', type: str },
+      { name: 'queue', type: str },
+      { name: 'limit-at', type: str },
+      { name: 'max-limit', type: str, column: 'MAX-LIMIT' },
+      { name: 'burst-limit', type: str },
+      { name: 'burst-threshold', type: str },
+      { name: 'burst-time', type: str },
+    ],
+  },
+  {
     path: ['ppp', 'aaa'],
     kind: 'singleton',
     printStyle: 'settings',

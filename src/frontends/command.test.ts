@@ -70,3 +70,32 @@ test('rows merge configured items, runtime status and dynamic rows', () => {
   const rm = executeCommand(store, rt, cmd('interface l2tp-server', 'remove', {}, { items: [{ kind: 'name', name: '<l2tp-u2>' }] }), ctx);
   assert.equal(rm.error?.code, 'CMD_DYNAMIC');
 });
+
+test('/queue simple: the dynamic queues of rate-limited sessions, RouterOS detail style; no add', () => {
+  const store = new ConfigStore();
+  const rt = new MemoryRuntime();
+  rt.tables.set('queue simple', [
+    {
+      id: '*1000001',
+      flags: 'D',
+      values: {
+        name: '<l2tp-alice>',
+        target: '<l2tp-alice>',
+        parent: 'none',
+        priority: '8/8',
+        queue: 'default-small/default-small',
+        'limit-at': '0/0',
+        'max-limit': '2M/1M',
+        'burst-limit': '0/0',
+        'burst-threshold': '0/0',
+        'burst-time': '0s/0s',
+      },
+    },
+  ]);
+  const r = executeCommand(store, rt, cmd('queue simple', 'print', {}), ctx);
+  assert.equal(r.error, undefined);
+  const text = r.lines.join('\n');
+  assert.match(text, /^Flags: D - dynamic/);
+  assert.match(text, / 0 D name="<l2tp-alice>" target="<l2tp-alice>" parent="none" priority="8\/8"\s+queue="default-small\/default-small" limit-at="0\/0" max-limit="2M\/1M"\s+burst-limit="0\/0"/);
+  assert.equal(executeCommand(store, rt, cmd('queue simple', 'add', { name: 'x' }), ctx).error?.code !== undefined, true);
+});

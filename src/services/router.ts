@@ -1183,6 +1183,7 @@ export class L2tpRouter implements RuntimeProvider {
         values: {
           name,
           target: name,
+          parent: 'none',
           'max-limit': both(w[0], '0/0'),
           'burst-limit': both(w[1], '0/0'),
           'burst-threshold': both(w[2], '0/0'),
