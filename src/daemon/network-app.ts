@@ -20,6 +20,11 @@ export function createNetworkApp(ctx: AppContext): App {
     // Scripts and timeouts change the configuration from inside the router: save it.
     ...(ctx.persist ? { onConfigChanged: ctx.persist } : {}),
   });
+  // MPPE mode (not a RouterOS setting): stateless by default like RouterOS; L2TP_MPPE_MODE=stateful
+  // or any for peers and benchmarks that want it (docs/mppe.md).
+  const mppeMode = process.env['L2TP_MPPE_MODE'];
+  if (mppeMode === 'stateless' || mppeMode === 'stateful' || mppeMode === 'any') net.router.service.mppeMode = mppeMode;
+  else if (mppeMode !== undefined && mppeMode !== '') ctx.logger.log(['system', 'warning'], `L2TP_MPPE_MODE=${mppeMode} ignored (stateless, stateful or any)`);
   // The router answers /ppp active, /interface..., monitor; the log buffer answers /log.
   const runtime = composeRuntime(ctx.logRuntime, net.router);
   // on-up/on-down scripts see the same runtime views as the console (/log, /ppp active...).

@@ -28,6 +28,7 @@ import type { AuthCheck, AuthMethod, AuthVerdict } from '../auth/types.js';
 import { L2tpEngine } from '../l2tp/engine.js';
 import type { Address, L2tpConfig, ResultInfo, SocketKey, Transmit } from '../l2tp/types.js';
 import { PppLink, type PppAddressAssignment, type PppLinkConfig, type UseEncryption } from '../ppp/link.js';
+import type { MppeModePolicy } from '../ppp/ccp/types.js';
 import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
 import { encodeDataHeader } from '../wire/l2tp/header.js';
 import { clampMss } from '../wire/ip.js';
@@ -167,6 +168,17 @@ export class PppOverL2tp {
 
   // ---------------------------------------------------------------------------------------------
   // Inputs
+
+  /**
+   * MPPE mode every new link asks for (CCP, RFC 3078): undefined keeps the links' default ('any':
+   * stateless first, as RouterOS and Windows, following a peer that wants stateful). Not a
+   * RouterOS setting; the daemon sets it from L2TP_MPPE_MODE (docs/mppe.md).
+   */
+  mppeMode: MppeModePolicy | undefined;
+
+  private mppeModePolicy(): { mode?: MppeModePolicy } {
+    return this.mppeMode !== undefined ? { mode: this.mppeMode } : {};
+  }
 
   handleDatagram(now: Instant, from: Address, bytes: Uint8Array, via?: SocketKey): void {
     this.now = now;
@@ -536,7 +548,7 @@ export class PppOverL2tp {
         usePeerDns: o.usePeerDns,
         ipv6: o.ipv6 ?? false,
         multilink: false,
-        ...(o.encryption !== undefined ? { encryption: { use: o.encryption } } : {}),
+        ...(o.encryption !== undefined ? { encryption: { use: o.encryption, ...this.mppeModePolicy() } } : {}),
       };
     } else {
       const s = this.server;
@@ -555,7 +567,7 @@ export class PppOverL2tp {
         ipv6: s.ipv6,
         multilink: false,
         name: s.hostName,
-        ...(s.encryption ? { encryption: { use: 'yes' as const } } : {}),
+        ...(s.encryption ? { encryption: { use: 'yes' as const, ...this.mppeModePolicy() } } : {}),
       };
     }
     const link = new PppLink(config, { random: this.deps.random, logger: prefixLogger(this.deps.logger, `${name}: `) });
