@@ -39,12 +39,12 @@ static napi_value make_u32(napi_env env, uint32_t v) {
   return r;
 }
 
-/* open(name: string, flags: { tap?: boolean, multiQueue?: boolean }) -> { fd, name } */
+/* open(name: string, flags: { tap?: boolean, multiQueue?: boolean, vnetHdr?: boolean }) -> { fd, name } */
 static napi_value tun_open(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2], result, v;
   char name[IFNAMSIZ];
-  int tap = 0, multi = 0;
+  int tap = 0, multi = 0, vnet = 0;
   struct ifreq ifr;
   napi_valuetype t;
 
@@ -57,13 +57,17 @@ static napi_value tun_open(napi_env env, napi_callback_info info) {
     if (l2tp_arg_bool(env, v, &tap, "flags.tap") != 0) return NULL;
     napi_get_named_property(env, argv[1], "multiQueue", &v);
     if (l2tp_arg_bool(env, v, &multi, "flags.multiQueue") != 0) return NULL;
+    napi_get_named_property(env, argv[1], "vnetHdr", &v);
+    if (l2tp_arg_bool(env, v, &vnet, "flags.vnetHdr") != 0) return NULL;
   }
 
   int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return l2tp_throw_errno(env, errno, "open");
 
   memset(&ifr, 0, sizeof ifr);
-  ifr.ifr_flags = (short)((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0));
+  /* IFF_VNET_HDR: every read and write carries a 10-octet virtio_net_hdr first, which lets a
+   * write hand the kernel a GSO packet (coalesced TCP segments, src/wire/tcp-coalesce.ts). */
+  ifr.ifr_flags = (short)((tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0) | (vnet ? IFF_VNET_HDR : 0));
   memcpy(ifr.ifr_name, name, strlen(name));
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     int e = errno;

@@ -28,6 +28,7 @@ import { AddressListSync } from '../platform/nft.js';
 import { cryptoRandom } from '../platform/random.js';
 import type { HostResolver } from '../platform/resolver.js';
 import { openTun, type TunDevice } from '../platform/tun.js';
+import { TcpCoalescer } from '../wire/tcp-coalesce.js';
 import { COA_SOCKET, RADIUS_SOCKET } from '../services/aaa.js';
 import { isControlPlane } from '../wire/l2tp/header.js';
 import { L2tpRouter, type RouteSpec, type RouterCommand } from '../services/router.js';
@@ -38,6 +39,8 @@ interface InterfaceSlot {
   tun: TunDevice | undefined;
   readonly kernelName: string;
   closed: boolean;
+  /** Writes a coalesced frame to this slot's TUN (one closure per slot, for the coalescer). */
+  readonly writeFrame: (frame: Uint8Array) => void;
 }
 
 const SHUTDOWN_WAIT_MS = 3000;
@@ -71,6 +74,9 @@ export class NetworkDriver {
   private stopped = false;
   /** The clock of the received batch being delivered, if any. */
   private batchNow: number | undefined;
+  /** TCP receive offload for TUN writes, shared by every interface (src/wire/tcp-coalesce.ts). */
+  private readonly coalescer = new TcpCoalescer();
+  private coalescing = false;
 
   constructor(
     private readonly store: ConfigStore,
@@ -109,6 +115,11 @@ export class NetworkDriver {
             try {
               run();
             } finally {
+              // The batch's packets live in the socket's receive buffer: write them out now.
+              if (this.coalescing) {
+                this.coalescing = false;
+                this.coalescer.finish();
+              }
               this.batchNow = undefined;
             }
           }),
@@ -118,7 +129,16 @@ export class NetworkDriver {
     this.router.service.dataOut = (t) => this.sockets.send(t);
     this.router.ipSink = (key, _protocol, packet) => {
       const slot = this.interfaces.get(key);
-      if (slot?.tun) slot.tun.write(packet);
+      const tun = slot?.tun;
+      if (!tun) return;
+      // Inside a received batch, consecutive TCP segments of a flow go to the kernel as one GSO
+      // train (one write, one pass through its TCP receive path); elsewhere one write each.
+      if (this.batchNow !== undefined && tun.vnetHdr) {
+        this.coalescer.push(packet, slot.writeFrame);
+        this.coalescing = true;
+      } else {
+        tun.write(packet);
+      }
     };
     this.driver = new EngineDriver(this.router, {
       pump: () => this.pump(),
@@ -257,11 +277,18 @@ export class NetworkDriver {
   }
 
   private async interfaceUp(c: Extract<RouterCommand, { type: 'interface-up' }>): Promise<void> {
-    const slot: InterfaceSlot = { tun: undefined, kernelName: c.kernelName, closed: false };
+    const slot: InterfaceSlot = {
+      tun: undefined,
+      kernelName: c.kernelName,
+      closed: false,
+      writeFrame: (frame) => {
+        if (slot.tun && !slot.closed) slot.tun.writeFrame(frame);
+      },
+    };
     this.interfaces.set(c.key, slot);
     // Opened down: IPv6 is switched off first (IPv6CP is not negotiated, and the kernel's router
     // solicitations would otherwise be the "first packet" of a dial-on-demand link).
-    const tun = await this.openTunFn({ name: c.kernelName, mtu: c.mtu, up: false });
+    const tun = await this.openTunFn({ name: c.kernelName, mtu: c.mtu, up: false, vnetHdr: process.env['L2TP_TUN_OFFLOAD'] !== '0' });
     await writeFile(`/proc/sys/net/ipv6/conf/${c.kernelName}/disable_ipv6`, '1').catch(() => undefined);
     if (slot.closed || this.interfaces.get(c.key) !== slot) {
       tun.close();

@@ -32,7 +32,8 @@ export type PollHandle = { readonly __brand: 'l2tp.PollHandle' };
 export interface NativeAddon {
   readonly abiVersion: number;
   /** Opens /dev/net/tun and attaches it to interface `name` ("" or "name%d" lets the kernel pick). */
-  tunOpen(name: string, flags: { tap?: boolean; multiQueue?: boolean }): { fd: number; name: string };
+  /** vnetHdr: IFF_VNET_HDR, a 10-octet virtio_net_hdr before every packet read and written. */
+  tunOpen(name: string, flags: { tap?: boolean; multiQueue?: boolean; vnetHdr?: boolean }): { fd: number; name: string };
   setMtu(ifname: string, mtu: number): void;
   setUp(ifname: string, up: boolean): void;
   /** Reads up to maxPackets packets into slots of slotSize bytes; returns how many were read. */

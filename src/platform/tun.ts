@@ -58,6 +58,14 @@ export interface TunDevice {
   onError(cb: (err: Error) => void): void;
   /** Writes one packet; false if it was dropped. */
   write(packet: Uint8Array): boolean;
+  /**
+   * True when the device was opened with IFF_VNET_HDR (`vnetHdr`): reads still hand out bare
+   * packets, `write` adds the 10-octet header itself, and `writeFrame` takes frames that already
+   * start with one (e.g. a coalesced TCP train from src/wire/tcp-coalesce.ts).
+   */
+  readonly vnetHdr: boolean;
+  /** Writes one frame that starts with a virtio_net_hdr (vnetHdr devices only); false if dropped. */
+  writeFrame(frame: Uint8Array): boolean;
   /** Writes `count` packets from `slab` (one write() each); returns how many were written or refused. */
   writeBatch(slab: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
   /** Whether a started reader keeps the Node process alive (default true). */
@@ -80,7 +88,12 @@ export interface OpenTunOptions {
   maxBatchesPerTurn?: number;
   /** Bytes per receive slot; default derived from mtu (plus the Ethernet header for TAP). */
   slotSize?: number;
+  /** IFF_VNET_HDR: a virtio_net_hdr before each packet, so writes may carry GSO trains. */
+  vnetHdr?: boolean;
 }
+
+/** Octets of the virtio_net_hdr an IFF_VNET_HDR device puts before each packet. */
+export const TUN_VNET_HDR_LENGTH = 10;
 
 export type TunErrorCode = 'TUN_ERR_CLOSED' | 'TUN_ERR_ARG';
 
@@ -127,6 +140,9 @@ class NativeTun implements TunDevice {
   private readonly oneOffset = new Uint32Array(1);
   private readonly oneLength = new Uint32Array(1);
   private readonly txErrors = new Uint32Array(2);
+  /** vnetHdr: a frame buffer for `write` (header + packet). */
+  private readonly frame: Uint8Array;
+  private readonly hdr: number;
 
   constructor(
     private readonly native: NativeAddon,
@@ -137,11 +153,15 @@ class NativeTun implements TunDevice {
     private readonly slotSize: number,
     private readonly batchSize: number,
     private readonly maxBatchesPerTurn: number,
+    readonly vnetHdr: boolean,
   ) {
+    this.hdr = vnetHdr ? TUN_VNET_HDR_LENGTH : 0;
     this.slab = new Uint8Array(slotSize * batchSize);
     this.offsets = new Uint32Array(batchSize);
-    for (let i = 0; i < batchSize; i++) this.offsets[i] = i * slotSize;
+    // With a vnet header, each slot's packet starts after it.
+    for (let i = 0; i < batchSize; i++) this.offsets[i] = i * slotSize + this.hdr;
     this.lengths = new Uint32Array(batchSize);
+    this.frame = new Uint8Array(vnetHdr ? TUN_VNET_HDR_LENGTH + 65535 : 0);
   }
 
   onPackets(cb: PacketBatchHandler): void {
@@ -177,6 +197,7 @@ class NativeTun implements TunDevice {
         return;
       }
       if (n === 0) return;
+      if (this.hdr > 0) for (let i = 0; i < n; i++) this.lengths[i] = Math.max(0, this.lengths[i]! - this.hdr);
       this.stats.rxPackets += n;
       for (let i = 0; i < n; i++) this.stats.rxBytes += this.lengths[i] ?? 0;
       this.handler?.(this.slab, this.offsets, this.lengths, n);
@@ -200,8 +221,20 @@ class NativeTun implements TunDevice {
   }
 
   write(packet: Uint8Array): boolean {
-    this.oneLength[0] = packet.byteLength;
-    return this.writeBatch(packet, this.oneOffset, this.oneLength, 1) === 1 && this.txErrors[0] === 0;
+    if (this.hdr === 0) return this.writeFrame(packet);
+    if (packet.byteLength + this.hdr > this.frame.length) {
+      this.stats.txErrors++;
+      return false;
+    }
+    // A zero header: no GSO, checksums already complete.
+    this.frame.fill(0, 0, this.hdr);
+    this.frame.set(packet, this.hdr);
+    return this.writeFrame(this.frame.subarray(0, this.hdr + packet.byteLength));
+  }
+
+  writeFrame(frame: Uint8Array): boolean {
+    this.oneLength[0] = frame.byteLength;
+    return this.writeBatch(frame, this.oneOffset, this.oneLength, 1) === 1 && this.txErrors[0] === 0;
   }
 
   writeBatch(slab: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number {
@@ -248,8 +281,10 @@ export async function openTun(opts: OpenTunOptions): Promise<TunDevice> {
   const slotSize = opts.slotSize ?? slotSizeFor(opts.mtu, tap);
   checkInt(slotSize, 68, 65536, 'slotSize');
 
-  const flags: { tap?: boolean; multiQueue?: boolean } = { tap };
+  const vnetHdr = opts.vnetHdr === true;
+  const flags: { tap?: boolean; multiQueue?: boolean; vnetHdr?: boolean } = { tap };
   if (opts.multiQueue === true) flags.multiQueue = true;
+  if (vnetHdr) flags.vnetHdr = true;
   const { fd, name } = native.tunOpen(opts.name, flags);
   try {
     native.setMtu(name, opts.mtu);
@@ -258,7 +293,7 @@ export async function openTun(opts: OpenTunOptions): Promise<TunDevice> {
     native.close(fd);
     throw e;
   }
-  return new NativeTun(native, fd, name, opts.mtu, tap, slotSize, batchSize, perTurn);
+  return new NativeTun(native, fd, name, opts.mtu, tap, slotSize + (vnetHdr ? TUN_VNET_HDR_LENGTH : 0), batchSize, perTurn, vnetHdr);
 }
 
 /**
@@ -270,6 +305,7 @@ export async function openTun(opts: OpenTunOptions): Promise<TunDevice> {
 export class MemoryTun implements TunDevice {
   readonly stats: TunStats = emptyTunStats();
   readonly written: Uint8Array[] = [];
+  readonly vnetHdr = false;
   private handler: PacketBatchHandler | undefined;
   private closed = false;
   private slab = new Uint8Array(0);
@@ -313,6 +349,10 @@ export class MemoryTun implements TunDevice {
     const one = new Uint32Array([0]);
     const len = new Uint32Array([packet.byteLength]);
     return this.writeBatch(packet, one, len, 1) === 1;
+  }
+
+  writeFrame(frame: Uint8Array): boolean {
+    return this.write(frame);
   }
 
   writeBatch(slab: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number {
