@@ -128,3 +128,36 @@ test('app start-up changes are saved; a failing app start is reported', async (t
   assert.match(f.err.text(), /start-up failed: no TUN/);
   assert.equal(existsSync(join(dir, 'l2tp.pid')), false);
 });
+
+test('persist: a change the app makes itself (a script, a timeout) is on disk when persist returns; :log from the console reaches the daemon log', async (t) => {
+  const dir = tempDir(t);
+  let persist: (() => void) | undefined;
+  let store: ConfigStore | undefined;
+  const o = opts(dir, {
+    appFactory: (ctx) => {
+      persist = ctx.persist;
+      store = ctx.store;
+      return createConfigOnlyApp(ctx);
+    },
+  });
+  const d = await startDaemon(o);
+  assert.ok(typeof d !== 'number', o.err.text());
+  t.after(() => d.stop());
+  assert.ok(persist && store, 'the daemon supplies persist to the app');
+  const r = store.add('ip firewall address-list', { list: 'scripted', address: '172.16.5.2' });
+  assert.ok(!('code' in r));
+  persist();
+  // Synchronously on disk (atomic write + fsync): nothing later is needed to keep it.
+  const saved = ConfigStore.deserialize(readFileSync(join(dir, 'config.json'), 'utf8'));
+  assert.ok(saved instanceof ConfigStore);
+  assert.deepEqual(saved.items('ip firewall address-list').map((i) => i.values['address']), ['172.16.5.2']);
+
+  const c = await ControlClient.connect(d.socketPath);
+  const put = await c.request('run', ':log info "hello from exec"');
+  assert.equal(put.error, undefined);
+  const log = await c.request('run', '/log print');
+  assert.match(log.lines.join('\n'), /script,info hello from exec/);
+  c.close();
+  assert.match(o.out.text(), /script,info hello from exec/);
+  assert.equal(await d.stop(), 0);
+});
