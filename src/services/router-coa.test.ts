@@ -16,7 +16,7 @@ import { RadiusCode } from '../wire/radius/dictionary.js';
 import { attribute, decodePacket, getInteger, type RadiusAttribute } from '../wire/radius/packet.js';
 import { COA_SOCKET } from './aaa.js';
 import type { L2tpRouter } from './router.js';
-import { RouterNode, routerPair } from './router-testkit.js';
+import { RouterNode, routerPair } from '../testing/router-testkit.js';
 
 const RADIUS = { ip: '192.168.80.9', port: 3799 };
 const SECRET = 'coa-secret';

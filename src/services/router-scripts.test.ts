@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Instant } from '../core/time.js';
 import { MemoryNetwork, runNetwork } from '../testing/memory-network.js';
-import { OFFICE, RouterNode, routerPair } from './router-testkit.js';
+import { OFFICE, RouterNode, routerPair } from '../testing/router-testkit.js';
 
 const LIST = 'ip firewall address-list';
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isConfigError } from '../config/values.js';
 import { MemoryNetwork, runNetwork } from '../testing/memory-network.js';
-import { HOME, OFFICE, RouterNode, routerPair } from './router-testkit.js';
+import { HOME, OFFICE, RouterNode, routerPair } from '../testing/router-testkit.js';
 
 function setup(): { net: MemoryNetwork; office: RouterNode; home: RouterNode; clientId: string } {
   const { net, office, home } = routerPair((a, seed) => new RouterNode(a, seed));

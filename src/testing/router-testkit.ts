@@ -9,8 +9,8 @@ import { SeededRandom } from '../core/random.js';
 import type { Instant } from '../core/time.js';
 import { ConfigStore } from '../config/store.js';
 import { isConfigError } from '../config/values.js';
-import { MemoryNetwork, type Endpoint, type SimNode, type SimTransmit } from '../testing/memory-network.js';
-import { L2tpRouter, type RouterCommand } from './router.js';
+import { MemoryNetwork, type Endpoint, type SimNode, type SimTransmit } from './memory-network.js';
+import { L2tpRouter, type RouterCommand } from '../services/router.js';
 
 export const OFFICE: Endpoint = { ip: '192.168.80.1', port: 1701 };
 export const HOME: Endpoint = { ip: '192.168.80.50', port: 40000 };
