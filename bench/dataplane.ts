@@ -23,7 +23,7 @@
  * Results: a table on stdout and JSON in bench/results/<date>.json (gitignored).
  *
  * Run as root: `node --import tsx bench/dataplane.ts [--runs 3] [--seconds 5] [--rate 700M]
- *   [--paths raw,openvpn-none,openvpn-gcm,wireguard-go,ours,ours-mppe,forwarder] [--pings 200]`
+ *   [--paths raw,openvpn-none,openvpn-gcm,wireguard-go,ours,ours-mppe,ours-mppe-stateful,forwarder] [--pings 200]`
  * The `forwarder` path (bench/forwarder-node.ts) is the data-path blocks without a control plane:
  * reported for reference, never as ours.
  * Needs: iperf3, openvpn, wireguard-go, wireguard-tools, iputils-ping, openssl
@@ -71,7 +71,8 @@ const PATHS: PathSpec[] = [
   { id: 'openvpn-gcm', label: 'OpenVPN, AES-256-GCM', ips: { a: '10.201.2.1', b: '10.201.2.2' }, needs: ['openvpn', 'openssl'], start: openvpn('AES-256-GCM') },
   { id: 'wireguard-go', label: 'wireguard-go', ips: { a: '10.201.3.1', b: '10.201.3.2' }, needs: ['wireguard-go', 'wg'], start: wireguardGo },
   { id: 'ours', label: 'ours (L2TP/PPP, no encryption)', ips: { a: '10.201.4.1', b: '10.201.4.2' }, needs: [], start: startOurs },
-  { id: 'ours-mppe', label: 'ours (L2TP/PPP, MPPE)', ips: { a: '10.201.6.1', b: '10.201.6.2' }, needs: [], start: startOursWith(true) },
+  { id: 'ours-mppe', label: 'ours (L2TP/PPP, MPPE-128 stateless)', ips: { a: '10.201.6.1', b: '10.201.6.2' }, needs: [], start: startOursWith(true) },
+  { id: 'ours-mppe-stateful', label: 'ours (L2TP/PPP, MPPE-128 stateful)', ips: { a: '10.201.7.1', b: '10.201.7.2' }, needs: [], start: startOursWith(true, 'stateful') },
   // Not "ours": the data-path blocks alone (no control plane), a ceiling for the daemon.
   { id: 'forwarder', label: 'static forwarder (DataPath only)', ips: { a: '10.201.5.1', b: '10.201.5.2' }, needs: [], start: startForwarder },
 ];
@@ -301,14 +302,14 @@ function printTable(results: readonly PathResult[], o: Options): string[] {
     const added = raw?.pingMedianMs !== undefined && r.id !== 'raw' ? `  (+${Math.round((r.pingMedianMs - raw.pingMedianMs) * 1000)} us)` : '';
     lines.push(`  ${pad(r.label, 36, true)}${pad(`${Math.round(r.pingMedianMs * 1000)} us`, 9)}${added}`);
   }
-  for (const ours of results.filter((r) => r.id === 'ours' || r.id === 'ours-mppe')) {
+  for (const ours of results.filter((r) => r.id.startsWith('ours'))) {
     const so = summarize(ours);
     if (!so) continue;
     lines.push('');
     lines.push(`${ours.label} / reference: TCP Mbit/s, paced UDP pkt/s, flood UDP pkt/s`);
     for (const r of results) {
       const s = summarize(r);
-      if (!s || r.id === 'ours' || r.id === 'ours-mppe' || r.id === 'forwarder') continue;
+      if (!s || r.id.startsWith('ours') || r.id === 'forwarder') continue;
       lines.push(
         `  vs ${pad(r.label, 33, true)}${pad((so.tcpMbps / s.tcpMbps).toFixed(2), 7)}${pad((so.pacedPps / s.pacedPps).toFixed(2), 7)}${pad((so.floodPps / s.floodPps).toFixed(2), 7)}`,
       );
@@ -358,7 +359,7 @@ async function main(): Promise<void> {
         results.push({ id: spec.id, label: spec.label, skipped: `${missing.join(', ')} missing (scripts/install-bench-deps.sh)` });
         continue;
       }
-      if (spec.id === 'ours' || spec.id === 'ours-mppe') {
+      if (spec.id.startsWith('ours')) {
         const m = oursMode();
         if (m.mode === 'skip') {
           log(`ours: skipped: ${m.why}`);

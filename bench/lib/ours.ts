@@ -73,17 +73,18 @@ export function startOurs(a: Netns, b: Netns, ips: TunnelIps): Promise<RunningTu
 }
 
 /** The same with RouterOS's default profiles: MPPE-128 when both ends support it. */
-export function startOursWith(encrypted: boolean): (a: Netns, b: Netns, ips: TunnelIps) => Promise<RunningTunnel> {
-  return (a, b, ips) => start(a, b, ips, encrypted);
+export function startOursWith(encrypted: boolean, mppeMode?: 'stateless' | 'stateful'): (a: Netns, b: Netns, ips: TunnelIps) => Promise<RunningTunnel> {
+  return (a, b, ips) => start(a, b, ips, encrypted, mppeMode);
 }
 
-async function start(a: Netns, b: Netns, ips: TunnelIps, encrypted: boolean): Promise<RunningTunnel> {
-  const kind = encrypted ? 'MPPE' : 'no encryption';
+async function start(a: Netns, b: Netns, ips: TunnelIps, encrypted: boolean, mppeMode?: 'stateless' | 'stateful'): Promise<RunningTunnel> {
+  const kind = encrypted ? `MPPE-128 ${mppeMode ?? 'stateless'}` : 'no encryption';
   const { mode, why } = oursMode();
   if (mode === 'skip') throw new Error(`our tunnel is not runnable: ${why}`);
   const notes: string[] = [];
   if (mode === 'cli' || (mode === 'auto' && existsSync(CLI))) {
-    const t = await startWithCli(a, b, ips, encrypted);
+    // L2TP_MPPE_MODE (docs/mppe.md) on both daemons; unset, they negotiate stateless as RouterOS.
+    const t = await startWithCli(a, b, ips, encrypted, mppeMode ? { ...process.env, L2TP_MPPE_MODE: mppeMode } : undefined);
     if (await waitForPing(a, ips.b, 20_000)) return { ...t, label: `ours (daemon, ${kind})` };
     const diag = t.diagnostics?.() ?? '';
     await t.stop();
@@ -100,7 +101,7 @@ async function start(a: Netns, b: Netns, ips: TunnelIps, encrypted: boolean): Pr
   return { ...t, label: `ours (driver, ${kind})`, notes };
 }
 
-async function startWithCli(a: Netns, b: Netns, ips: TunnelIps, encrypted: boolean): Promise<RunningTunnel> {
+async function startWithCli(a: Netns, b: Netns, ips: TunnelIps, encrypted: boolean, env?: NodeJS.ProcessEnv): Promise<RunningTunnel> {
   const procs: Proc[] = [];
   const dirs: string[] = [];
   const stop = async (): Promise<void> => {
@@ -115,7 +116,7 @@ async function startWithCli(a: Netns, b: Netns, ips: TunnelIps, encrypted: boole
     for (const s of sides) {
       const dir = await mkdtemp(join(tmpdir(), 'bench-l2tp-'));
       dirs.push(dir);
-      const p = s.ns.spawn(s.name, [process.execPath, CLI, 'start', '--data-dir', dir]);
+      const p = s.ns.spawn(s.name, [process.execPath, CLI, 'start', '--data-dir', dir], env);
       procs.push(p);
       const sock = join(dir, 'control.sock');
       const deadline = Date.now() + 15_000;
