@@ -765,7 +765,7 @@ export class PppLink {
       this.terminate(now, 'negotiation-failed', `${ENCRYPTION_REQUIRED_REASON}: no usable MPPE keys`);
       return;
     }
-    this.mppe = new MppeChannel({ bits: a.bits, stateless: a.stateless, ...keys });
+    this.mppe = new MppeChannel({ bits: a.bits, stateless: a.stateless, ...keys, plaintextCheck: plausibleMppePlaintext });
     this.ccpSettled = true;
     this.lastResetRequestAt = undefined;
     log.log(['ppp', 'info'], `MPPE up: ${this.mppe.encoding}`);
@@ -985,17 +985,35 @@ export class PppLink {
  * (version 4, IHL >= 5, Total Length within the data) or 0x0057 with an IPv6 header (version 6,
  * 40 + Payload Length within the data); otherwise undefined.
  */
-function plausibleIp(protocol: number, d: Uint8Array): 'ipv4' | 'ipv6' | undefined {
+/**
+ * Whether `d` starts a plausible IPv4/IPv6 datagram of `length` octets (`d` may be a prefix: only
+ * octets 0..5 are read, and only when present).
+ */
+function plausibleIp(protocol: number, d: Uint8Array, length = d.length): 'ipv4' | 'ipv6' | undefined {
   if (protocol === PppProtocol.IPV4) {
-    if (d.length < 20 || d[0]! >> 4 !== 4 || (d[0]! & 0x0f) < 5) return undefined;
+    if (length < 20 || d.length < 4 || d[0]! >> 4 !== 4 || (d[0]! & 0x0f) < 5) return undefined;
     const total = (d[2]! << 8) | d[3]!;
-    return total >= 20 && total <= d.length ? 'ipv4' : undefined;
+    return total >= 20 && total <= length ? 'ipv4' : undefined;
   }
   if (protocol === PppProtocol.IPV6) {
-    if (d.length < 40 || d[0]! >> 4 !== 6) return undefined;
-    return 40 + ((d[4]! << 8) | d[5]!) <= d.length ? 'ipv6' : undefined;
+    if (length < 40 || d.length < 6 || d[0]! >> 4 !== 6) return undefined;
+    return 40 + ((d[4]! << 8) | d[5]!) <= length ? 'ipv6' : undefined;
   }
   return undefined;
+}
+
+/**
+ * MppePlaintextCheck for the stateful resynchronization: the first plaintext octets (Protocol
+ * field, PFC or not, then the datagram) start a plausible IP datagram of the plaintext's length.
+ */
+function plausibleMppePlaintext(prefix: Uint8Array, length: number): boolean {
+  if (prefix.length < 1) return false;
+  const first = prefix[0]!;
+  const compressed = (first & 1) === 1;
+  if (!compressed && prefix.length < 2) return false;
+  const protocol = compressed ? first : (first << 8) | prefix[1]!;
+  const skip = compressed ? 1 : 2;
+  return plausibleIp(protocol, prefix.subarray(skip), length - skip) !== undefined;
 }
 
 function printable(b: Uint8Array): string {

@@ -24,7 +24,9 @@
  *   count low octet 0xFF) and after a CCP Reset-Request, and both set A (RFC 3078 sections 7.1,
  *   8.2). A receiver that sees a gap enters the discard state and asks for a CCP Reset-Request
  *   (RFC 1962 code 14); the peer answers Reset-Ack (15) and flushes its next packet; the receiver
- *   then catches up one key change per flag packet it missed plus one for the flush.
+ *   then catches up one key change per flag packet it missed plus one for the flush. Given a
+ *   `plaintextCheck`, it also tries up to RESYNC_EXTRA_CHANGES further key changes on that
+ *   flushed packet (lost flushes and lost count cycles are invisible in the count).
  * Interop conventions (as the Linux kernel and Windows behave; RFC 3078 leaves them open): the
  * first packet carries coherency count 0 (counters start at 4095), and in stateful mode it is not
  * flushed and uses key0; in stateless mode the first packet already uses the first changed key.
@@ -69,6 +71,23 @@ export const MPPE_CCOUNT_SPACE = 4096;
 export const LATE_RUN_AS_AHEAD = 8;
 /** Stateless: unusable plaintexts in a row after which one full count cycle is tried. */
 export const LOST_RUN_FULL_CYCLE = 16;
+/**
+ * Stateful: key changes tried beyond the ones the coherency count accounts for, on a flushed
+ * packet after a gap. The count alone misses (a) flushed packets lost on the way, each one a key
+ * change the peer made on our Reset-Request (Linux and RFC 3078 alike would stay one key behind
+ * for good), and (b) whole count cycles lost in one burst (16 flag changes per 4096 packets, 66 ms
+ * of a 62k packet/s flood). 40 covers two lost cycles plus 8 lost flushes; each try is one key
+ * change (~5 us), and only flushed packets in the discard state pay it.
+ */
+export const RESYNC_EXTRA_CHANGES = 40;
+/** Plaintext octets a `MppePlaintextCheck` sees: the 2-octet Protocol field and 6 datagram octets. */
+export const MPPE_PROBE_LENGTH = 8;
+/**
+ * Tells a right key from a wrong one (MPPE has no integrity check): `prefix` holds the first
+ * min(length, MPPE_PROBE_LENGTH) plaintext octets (PPP Protocol field, possibly PFC-compressed,
+ * then the datagram), `length` is the whole plaintext's length.
+ */
+export type MppePlaintextCheck = (prefix: Uint8Array, length: number) => boolean;
 const CCOUNT_MASK = 0xfff;
 /** Flag packets: coherency count low octet 0xFF (stateful key change). */
 const FLAG_LOW_OCTET = 0xff;
@@ -91,6 +110,11 @@ export const MppeDecryptError = {
   Resynchronizing: -7,
   /** The output buffer cannot hold the plaintext. */
   OutputTooSmall: -8,
+  /**
+   * Stateful: a flushed packet after a gap that no nearby key decrypts to a plausible plaintext
+   * (corrupted or forged, or more key changes lost than RESYNC_EXTRA_CHANGES); still discarding.
+   */
+  NoKey: -9,
 } as const;
 export type MppeDecryptError = (typeof MppeDecryptError)[keyof typeof MppeDecryptError];
 
@@ -106,6 +130,8 @@ export interface MppeChannelParams {
   readonly sendStartKey: Uint8Array;
   /** Start key for what we receive. */
   readonly receiveStartKey: Uint8Array;
+  /** Stateful resynchronization tries further keys until this accepts the plaintext. */
+  readonly plaintextCheck?: MppePlaintextCheck;
 }
 
 /** RouterOS's `encoding` text: "MPPE128 stateless", "MPPE40 stateful", ... */
@@ -353,7 +379,7 @@ export class MppeReceiver {
   private changesBefore = 0;
   private ccountBefore = CCOUNT_MASK;
   /** Counters for diagnostics. */
-  readonly stats = { received: 0, discarded: 0, resyncs: 0 };
+  readonly stats = { received: 0, discarded: 0, resyncs: 0, extraKeyChanges: 0 };
   /** Stateless: consecutive packets that looked late (more than half the count space ahead). */
   private lateRun = 0;
   /** Stateless: consecutive accepted packets the caller then found unusable (markLost). */
@@ -362,11 +388,15 @@ export class MppeReceiver {
   private lastAccepted = false;
   /** The last accepted packet was taken as far ahead after a run of late ones. */
   private jumpedAhead = false;
+  /** Stateful: the packet being decrypted ends a discard state (flushed after a gap). */
+  private resyncing = false;
+  private readonly probe = new Uint8Array(MPPE_PROBE_LENGTH);
 
   constructor(
     startKey: Uint8Array,
     bits: MppeKeyBits,
     readonly stateless: boolean,
+    private readonly plaintextCheck?: MppePlaintextCheck,
   ) {
     this.key = new KeyState(startKey, bits);
     this.keyBefore = this.key.sessionKey.slice();
@@ -429,12 +459,40 @@ export class MppeReceiver {
     const cc = ((b0 & 0x0f) << 8) | data[1]!;
     const flushed = (b0 & MPPE_FLUSHED) !== 0;
     this.saveCheckpoint();
+    this.resyncing = false;
     const r = this.stateless ? this.syncStateless(cc, flushed) : this.syncStateful(cc, flushed);
     if (r !== 0) return this.discard(r);
+    if (this.resyncing && this.plaintextCheck && !this.findKey(data, n, this.plaintextCheck)) {
+      if (this.key.changes !== this.changesBefore) this.key.restore(this.keyBefore);
+      this.ccount = this.ccountBefore;
+      this.discarding = true;
+      this.wantReset = true;
+      return this.discard(MppeDecryptError.NoKey);
+    }
     this.key.rc4.processRange(data, MPPE_HEADER_LENGTH, n, out, outOffset);
     this.stats.received++;
     this.lastAccepted = true;
     return n;
+  }
+
+  /**
+   * Stateful resynchronization: from the key the coherency count implies, tries up to
+   * RESYNC_EXTRA_CHANGES further key changes until the first plaintext octets pass the check;
+   * leaves RC4 at the start of the stream of the key found. False when none does.
+   */
+  private findKey(data: Uint8Array, n: number, check: MppePlaintextCheck): boolean {
+    const len = Math.min(n, MPPE_PROBE_LENGTH);
+    const prefix = len === MPPE_PROBE_LENGTH ? this.probe : this.probe.subarray(0, len);
+    for (let extra = 0; extra <= RESYNC_EXTRA_CHANGES; extra++) {
+      if (extra > 0) this.key.changeKey();
+      this.key.rc4.processRange(data, MPPE_HEADER_LENGTH, len, prefix, 0);
+      this.key.rc4.reset(this.key.sessionKey);
+      if (check(prefix, n)) {
+        this.stats.extraKeyChanges += extra;
+        return true;
+      }
+    }
+    return false;
   }
 
   private saveCheckpoint(): void {
@@ -509,6 +567,7 @@ export class MppeReceiver {
     this.key.changeKey();
     this.ccount = cc;
     this.discarding = false;
+    this.resyncing = true;
     this.stats.resyncs++;
     return 0;
   }
@@ -525,7 +584,7 @@ export class MppeChannel {
     this.bits = params.bits;
     this.stateless = params.stateless;
     this.sender = new MppeSender(params.sendStartKey, params.bits, params.stateless);
-    this.receiver = new MppeReceiver(params.receiveStartKey, params.bits, params.stateless);
+    this.receiver = new MppeReceiver(params.receiveStartKey, params.bits, params.stateless, params.plaintextCheck);
   }
 
   get encoding(): string {
