@@ -116,7 +116,9 @@ async function startWithCli(a: Netns, b: Netns, ips: TunnelIps, encrypted: boole
     for (const s of sides) {
       const dir = await mkdtemp(join(tmpdir(), 'bench-l2tp-'));
       dirs.push(dir);
-      const p = s.ns.spawn(s.name, [process.execPath, CLI, 'start', '--data-dir', dir], env);
+      // BENCH_NODE_FLAGS: extra node flags for both daemons (e.g. --cpu-prof --cpu-prof-dir=DIR).
+      const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+      const p = s.ns.spawn(s.name, [process.execPath, ...nodeFlags, CLI, 'start', '--data-dir', dir], env);
       procs.push(p);
       const sock = join(dir, 'control.sock');
       const deadline = Date.now() + 15_000;
