@@ -42,6 +42,17 @@ test('a missing nft binary: one warning, then nothing more', async () => {
   assert.ok(sync.disabled);
 });
 
+test('no lists at start and no nft: silent (address lists unused), the warning waits for a list', async () => {
+  const warnings: string[] = [];
+  const sync = new AddressListSync({ nftPath: '/nonexistent/nft', warn: (m) => warnings.push(m) });
+  await sync.apply({});
+  assert.deepEqual(warnings, []);
+  assert.equal(sync.disabled, false);
+  await sync.apply({ vpn: ['10.0.0.1'] });
+  assert.equal(warnings.length, 1);
+  assert.ok(sync.disabled);
+});
+
 const root = process.getuid?.() === 0;
 let hasNft = false;
 try {
@@ -73,6 +84,28 @@ test('real nft in a private network namespace: sets follow, stale sets of an ear
     assert.doesNotMatch(after, /elements/);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0] ?? '', /address-list counter/);
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real nft: the empty first apply at start creates no table, and empties the sets of a crashed run', { skip: !(root && hasNft) && 'needs root and nft' }, async () => {
+  const ns = `nfttest0${process.pid}`;
+  const dir = mkdtempSync(join(tmpdir(), 'nft-'));
+  execFileSync('ip', ['netns', 'add', ns]);
+  try {
+    const wrapper = join(dir, 'nft');
+    writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} nft "$@"\n`);
+    chmodSync(wrapper, 0o755);
+    const opts = { nftPath: wrapper, warn: () => {} };
+    // Nothing there, nothing wanted: no table appears in the host's ruleset.
+    await new AddressListSync(opts).apply({});
+    assert.equal((await runNft(['list', 'ruleset'], undefined, opts)).trim(), '');
+    // A crashed run left its dynamic entry in set vpn; the next start wants no lists at all.
+    await runNft(['-f', '-'], addressListScript({ vpn: ['172.16.9.2'] }), opts);
+    await new AddressListSync(opts).apply({});
+    assert.doesNotMatch(await runNft(['list', 'set', 'inet', 'l2tp', 'vpn'], undefined, opts), /172\.16\.9\.2|elements/);
   } finally {
     execFileSync('ip', ['netns', 'del', ns]);
     rmSync(dir, { recursive: true, force: true });

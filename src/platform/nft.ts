@@ -136,18 +136,30 @@ export class AddressListSync {
     return this.unavailable;
   }
 
+  /**
+   * Makes the kernel sets equal to `sets`. The first call (the router sends one at start, empty
+   * when no list exists) also empties the sets an earlier run left behind (a crashed daemon's
+   * dynamic entries). With no lists and nothing left behind it changes nothing: no table is
+   * created, and a missing `nft` is only reported once lists exist.
+   */
   async apply(sets: Readonly<Record<string, readonly string[]>>): Promise<void> {
     if (this.unavailable) return;
+    const none = Object.keys(sets).length === 0;
     let stale: string[] = [];
     if (this.first) {
-      this.first = false;
       // Sets of an earlier run: the table may not exist yet, which is fine.
+      let missing: NftError | undefined;
       stale = await runNft(['list', 'table', NFT_FAMILY, NFT_TABLE], undefined, this.opts).then(setNamesOf, (e: unknown) => {
-        if (e instanceof NftError && e.code === 'NFT_ERR_MISSING') this.missing(e);
+        if (e instanceof NftError && e.code === 'NFT_ERR_MISSING') missing = e;
         return [];
       });
-      if (this.unavailable) return;
+      if (missing) {
+        if (!none) this.missing(missing);
+        return;
+      }
+      this.first = false;
     }
+    if (none && stale.length === 0) return;
     try {
       await runNft(['-f', '-'], addressListScript(sets, stale), this.opts);
     } catch (e) {

@@ -1129,7 +1129,9 @@ export class L2tpRouter implements RuntimeProvider {
     const out: Record<string, string[]> = {};
     for (const list of [...this.knownLists].sort()) out[list] = [...(sets.get(list) ?? [])].sort();
     const state = JSON.stringify(out);
-    if (state === this.lastListState || (this.lastListState === '' && this.knownLists.size === 0)) return;
+    // The first call (at start) always goes out, even with no lists: the driver then clears sets a
+    // crashed run left in the kernel.
+    if (state === this.lastListState) return;
     this.lastListState = state;
     this.commands.push({ type: 'address-lists', sets: out });
   }

@@ -21,9 +21,12 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** `l2tp start` inside a namespace with a fresh data directory, then `script` through `l2tp exec`. */
-export async function startDaemon(lab: Lab, ns: Netns, script: readonly string[]): Promise<Daemon> {
-  const dataDir = join(await lab.tempDir('daemon'), 'data');
+/**
+ * `l2tp start` inside a namespace with a fresh data directory (or `opts.dataDir`, to start again
+ * on what an earlier daemon left), then `script` through `l2tp exec`.
+ */
+export async function startDaemon(lab: Lab, ns: Netns, script: readonly string[], opts: { dataDir?: string } = {}): Promise<Daemon> {
+  const dataDir = opts.dataDir ?? join(await lab.tempDir('daemon'), 'data');
   const env = { ...process.env, L2TP_DATA_DIR: '', L2TP_HISTORY_FILE: '' };
   const p = ns.spawn([process.execPath, '--enable-source-maps', ...LOADER, CLI, 'start', '--data-dir', dataDir], { name: `l2tp@${ns.name}`, env });
   lab.defer(`l2tp daemon in ${ns.name}`, async () => {
