@@ -460,13 +460,16 @@ export class MppeReceiver {
     const flushed = (b0 & MPPE_FLUSHED) !== 0;
     this.saveCheckpoint();
     this.resyncing = false;
+    const wasDiscarding = this.discarding;
     const r = this.stateless ? this.syncStateless(cc, flushed) : this.syncStateful(cc, flushed);
     if (r !== 0) return this.discard(r);
     if (this.resyncing && this.plaintextCheck && !this.findKey(data, n, this.plaintextCheck)) {
       if (this.key.changes !== this.changesBefore) this.key.restore(this.keyBefore);
       this.ccount = this.ccountBefore;
       this.discarding = true;
-      this.wantReset = true;
+      // A new loss asks for a reset at once; while already discarding, the caller's repeat
+      // interval paces Reset-Requests (a stream of forged flushed packets gets no echo each).
+      this.wantReset = !wasDiscarding;
       return this.discard(MppeDecryptError.NoKey);
     }
     this.key.rc4.processRange(data, MPPE_HEADER_LENGTH, n, out, outOffset);
