@@ -25,6 +25,14 @@ export function createNetworkApp(ctx: AppContext): App {
   const mppeMode = process.env['L2TP_MPPE_MODE'];
   if (mppeMode === 'stateless' || mppeMode === 'stateful' || mppeMode === 'any') net.router.service.mppeMode = mppeMode;
   else if (mppeMode !== undefined && mppeMode !== '') ctx.logger.log(['system', 'warning'], `L2TP_MPPE_MODE=${mppeMode} ignored (stateless, stateful or any)`);
+  // MPPE key lengths (RouterOS: 128 only, but we accept 56 and 40 from legacy peers by default);
+  // L2TP_MPPE_BITS=128 or e.g. 40,56 narrows what new links accept.
+  const mppeBits = process.env['L2TP_MPPE_BITS'];
+  if (mppeBits !== undefined && mppeBits !== '') {
+    const bits = mppeBits.split(',').map((b) => b.trim());
+    if (bits.every((b) => b === '40' || b === '56' || b === '128')) net.router.service.mppeKeyBits = bits.map((b) => Number(b) as 40 | 56 | 128);
+    else ctx.logger.log(['system', 'warning'], `L2TP_MPPE_BITS=${mppeBits} ignored (a comma-separated list of 40, 56, 128)`);
+  }
   // The router answers /ppp active, /interface..., monitor; the log buffer answers /log.
   const runtime = composeRuntime(ctx.logRuntime, net.router);
   // on-up/on-down scripts see the same runtime views as the console (/log, /ppp active...).

@@ -29,6 +29,7 @@ import { L2tpEngine } from '../l2tp/engine.js';
 import type { Address, L2tpConfig, ResultInfo, SocketKey, Transmit } from '../l2tp/types.js';
 import { PppLink, type PppAddressAssignment, type PppLinkConfig, type UseEncryption } from '../ppp/link.js';
 import type { MppeModePolicy } from '../ppp/ccp/types.js';
+import type { MppeKeyBits } from '../ppp/mppe.js';
 import { CdnResult, StopCcnResult } from '../wire/l2tp/constants.js';
 import { encodeDataHeader } from '../wire/l2tp/header.js';
 import { clampMss } from '../wire/ip.js';
@@ -175,9 +176,17 @@ export class PppOverL2tp {
    * RouterOS setting; the daemon sets it from L2TP_MPPE_MODE (docs/mppe.md).
    */
   mppeMode: MppeModePolicy | undefined;
+  /**
+   * MPPE key lengths new links accept (undefined: 128, 56 and 40, strongest first). Not a RouterOS
+   * setting either (RouterOS offers MPPE128 only); the daemon sets it from L2TP_MPPE_BITS.
+   */
+  mppeKeyBits: readonly MppeKeyBits[] | undefined;
 
-  private mppeModePolicy(): { mode?: MppeModePolicy } {
-    return this.mppeMode !== undefined ? { mode: this.mppeMode } : {};
+  private mppeModePolicy(): { mode?: MppeModePolicy; keyBits?: readonly MppeKeyBits[] } {
+    return {
+      ...(this.mppeMode !== undefined ? { mode: this.mppeMode } : {}),
+      ...(this.mppeKeyBits !== undefined ? { keyBits: this.mppeKeyBits } : {}),
+    };
   }
 
   handleDatagram(now: Instant, from: Address, bytes: Uint8Array, via?: SocketKey): void {

@@ -3,6 +3,8 @@
  * `use-encryption=required` on both profiles the link comes up as MPPE128, ping and a TCP
  * transfer with a checksum cross it, and the veth carries no plaintext of the payload; a
  * mismatch (server required, client's profile no) fails with a clear reason on both sides.
+ * Then every key length and mode (RouterOS has no knob for them; the daemons take
+ * L2TP_MPPE_BITS and L2TP_MPPE_MODE) carries ping and a checksummed TCP transfer.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -53,3 +55,40 @@ systemTest('MPPE required on both sides: encrypted link carries ping and TCP; a 
   await client.stop();
   await server.stop();
 }, { timeoutMs: 180_000 });
+
+systemTest('every MPPE key length and mode between our daemons: 40/56/128-bit, stateless and stateful, ping and TCP', async (lab) => {
+  const office = await lab.netns('mko');
+  const home = await lab.netns('mkh');
+  await lab.veth(office, home, { aAddr: '192.168.86.1/24', bAddr: '192.168.86.50/24' });
+  for (const bits of ['40', '56', '128'] as const) {
+    for (const mode of ['stateless', 'stateful'] as const) {
+      const env = { L2TP_MPPE_BITS: bits, L2TP_MPPE_MODE: mode };
+      const server = await startDaemon(
+        lab,
+        office,
+        [
+          '/ppp profile add name=secure use-encryption=required',
+          '/ppp secret add name=Home password=123 profile=secure local-address=172.16.6.1 remote-address=172.16.6.2',
+          '/interface l2tp-server server set enabled=yes authentication=mschap2',
+        ],
+        { env },
+      );
+      const client = await startDaemon(
+        lab,
+        home,
+        ['/ppp profile add name=secure use-encryption=required', '/interface l2tp-client add name=l2tp-out1 connect-to=192.168.86.1 user=Home password=123 profile=secure disabled=no'],
+        { env },
+      );
+      const encoding = `MPPE${bits} ${mode}`;
+      const monitor = async (): Promise<string> => (await client.command('/interface l2tp-client monitor 0 once')).join('\n');
+      await waitFor(`${encoding} link up`, 20_000, async () => /status: connected/.test(await monitor()));
+      assert.match(await monitor(), new RegExp(`encoding: ${encoding}`));
+      assert.match((await server.command('/ppp active print detail')).join('\n'), new RegExp(`encoding="?${encoding}`));
+      const ping = await home.exec(['ping', '-c', '3', '-i', '0.2', '-W', '2', '172.16.6.1'], { check: false, timeoutMs: 15_000 });
+      assert.equal(ping.code, 0, `${encoding}: ${ping.stdout}`);
+      await tcpTransfer(home, office, '172.16.6.1', 5003, randomBytes(1024 * 1024));
+      await client.stop();
+      await server.stop();
+    }
+  }
+}, { timeoutMs: 240_000 });

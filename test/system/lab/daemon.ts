@@ -23,11 +23,12 @@ export interface Daemon {
 
 /**
  * `l2tp start` inside a namespace with a fresh data directory (or `opts.dataDir`, to start again
- * on what an earlier daemon left), then `script` through `l2tp exec`.
+ * on what an earlier daemon left) and `opts.env` added to its environment, then `script` through
+ * `l2tp exec`.
  */
-export async function startDaemon(lab: Lab, ns: Netns, script: readonly string[], opts: { dataDir?: string } = {}): Promise<Daemon> {
+export async function startDaemon(lab: Lab, ns: Netns, script: readonly string[], opts: { dataDir?: string; env?: Record<string, string> } = {}): Promise<Daemon> {
   const dataDir = opts.dataDir ?? join(await lab.tempDir('daemon'), 'data');
-  const env = { ...process.env, L2TP_DATA_DIR: '', L2TP_HISTORY_FILE: '' };
+  const env = { ...process.env, L2TP_DATA_DIR: '', L2TP_HISTORY_FILE: '', ...opts.env };
   const p = ns.spawn([process.execPath, '--enable-source-maps', ...LOADER, CLI, 'start', '--data-dir', dataDir], { name: `l2tp@${ns.name}`, env });
   lab.defer(`l2tp daemon in ${ns.name}`, async () => {
     await p.stop('SIGTERM', 8_000);
