@@ -4,7 +4,9 @@
  * transfer with a checksum cross it, and the veth carries no plaintext of the payload; a
  * mismatch (server required, client's profile no) fails with a clear reason on both sides.
  * Then every key length and mode (RouterOS has no knob for them; the daemons take
- * L2TP_MPPE_BITS and L2TP_MPPE_MODE) carries ping and a checksummed TCP transfer.
+ * L2TP_MPPE_BITS and L2TP_MPPE_MODE) carries ping and a checksummed TCP transfer, and a stateful
+ * link that loses 5% of its datagrams (an nftables rule; this kernel has no netem) recovers
+ * through CCP Reset-Requests.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -92,3 +94,50 @@ systemTest('every MPPE key length and mode between our daemons: 40/56/128-bit, s
     }
   }
 }, { timeoutMs: 240_000 });
+
+systemTest('stateful MPPE through a lossy link (nftables drops 5% of L2TP datagrams): Reset-Requests resynchronise, ping and TCP get through', async (lab) => {
+  const office = await lab.netns('mlo');
+  const home = await lab.netns('mlh');
+  await lab.veth(office, home, { aAddr: '192.168.87.1/24', bAddr: '192.168.87.50/24' });
+  const env = { L2TP_MPPE_MODE: 'stateful', L2TP_DEBUG: '1' };
+  const server = await startDaemon(
+    lab,
+    office,
+    [
+      '/ppp profile add name=secure use-encryption=required',
+      '/ppp secret add name=Home password=123 profile=secure local-address=172.16.8.1 remote-address=172.16.8.2',
+      '/interface l2tp-server server set enabled=yes authentication=mschap2',
+    ],
+    { env },
+  );
+  const client = await startDaemon(
+    lab,
+    home,
+    ['/ppp profile add name=secure use-encryption=required', '/interface l2tp-client add name=l2tp-out1 connect-to=192.168.87.1 user=Home password=123 profile=secure disabled=no'],
+    { env },
+  );
+  const monitor = async (): Promise<string> => (await client.command('/interface l2tp-client monitor 0 once')).join('\n');
+  await waitFor('stateful link up', 20_000, async () => /status: connected/.test(await monitor()));
+  assert.match(await monitor(), /encoding: MPPE128 stateful/);
+
+  // Loss on the way into the server: what the client sends (data and control alike).
+  await office.exec(['nft', '-f', '-'], {
+    input: 'table inet losstest {\n  chain in {\n    type filter hook input priority -10;\n    udp dport 1701 numgen random mod 100 < 5 counter drop\n  }\n}\n',
+  });
+  const ping = await home.exec(['ping', '-c', '60', '-i', '0.05', '-W', '1', '172.16.8.1'], { check: false, timeoutMs: 30_000 });
+  const received = Number(/(\d+) received/.exec(ping.stdout)?.[1] ?? '0');
+  assert.ok(received >= 30, `ping through the lossy stateful link: ${received}/60\n${ping.stdout}`);
+  await tcpTransfer(home, office, '172.16.8.1', 5004, randomBytes(512 * 1024), 90_000);
+  const dropped = Number(/counter packets (\d+)/.exec((await office.exec(['nft', 'list', 'table', 'inet', 'losstest'])).stdout)?.[1] ?? '0');
+  assert.ok(dropped > 0, 'the rule dropped datagrams');
+  const log = (await server.command('/log print')).join('\n');
+  assert.match(log, /MPPE lost sync: sending CCP Reset-Request/);
+
+  // Loss gone: every ping answered, still the same session.
+  await office.exec(['nft', 'delete', 'table', 'inet', 'losstest']);
+  const clean = await home.exec(['ping', '-c', '10', '-i', '0.1', '-W', '2', '172.16.8.1'], { check: false, timeoutMs: 15_000 });
+  assert.match(clean.stdout, /10 received/, clean.stdout);
+  assert.match(await monitor(), /status: connected/);
+  await client.stop();
+  await server.stop();
+}, { timeoutMs: 180_000 });
