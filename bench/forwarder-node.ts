@@ -18,7 +18,7 @@
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { DataPath } from '../src/services/datapath.js';
-import { decodeHeader } from '../src/wire/l2tp/header.js';
+import { decodeHeaderInto, emptyHeader } from '../src/wire/l2tp/header.js';
 import { mssForMtu } from '../src/wire/ip.js';
 import { openTun } from '../src/platform/tun.js';
 
@@ -78,14 +78,14 @@ tun.onPackets((slab, offsets, lengths, count) => {
   }
 });
 
+const header = emptyHeader();
 sock.on('message', (msg: Buffer) => {
-  const h = decodeHeader(msg);
-  if (!h.ok || h.header.isControl) return;
-  if (h.header.tunnelId !== localTunnel || h.header.sessionId !== localSession) {
+  if (decodeHeaderInto(msg, header) !== undefined || header.isControl) return;
+  if (header.tunnelId !== localTunnel || header.sessionId !== localSession) {
     wrongSession++;
     return;
   }
-  const r = dp.decapsulate(KEY, msg.subarray(h.header.payloadOffset, h.header.payloadEnd), performance.now());
+  const r = dp.decapsulate(KEY, msg.subarray(header.payloadOffset, header.payloadEnd), performance.now());
   if (r.kind === 'ipv4' || r.kind === 'ipv6') {
     if (!tun.write(r.packet)) tunWriteDrops++;
   }

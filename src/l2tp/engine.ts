@@ -30,7 +30,7 @@ import { DeadlineQueue } from '../core/deadlines.js';
 import { randomInt, type Random } from '../core/random.js';
 import type { Instant } from '../core/time.js';
 import { CdnResult, GeneralError, MessageType, StopCcnResult } from '../wire/l2tp/constants.js';
-import { decodeHeader, encodeData } from '../wire/l2tp/header.js';
+import { decodeHeaderInto, emptyHeader, encodeData } from '../wire/l2tp/header.js';
 import { decodeControl, encodeControl } from '../wire/l2tp/message.js';
 import type { Session } from './session.js';
 import { Tunnel, type OpenSessionOptions, type TunnelHost } from './tunnel.js';
@@ -103,6 +103,8 @@ export class L2tpEngine {
   private readonly host: TunnelHost;
   /** Each tunnel's next deadline: O(log n) updates, O(1) nextTimeout() with thousands of tunnels. */
   private readonly deadlines = new DeadlineQueue<Tunnel>();
+  /** Reused by `handleDatagram` for every received header (see decodeHeaderInto). */
+  private readonly scratchHeader = emptyHeader();
   private nextSocketKey = 1;
   /** Whether SCCRQs are answered; starts from the configuration, changed live by the server. */
   private acceptTunnels: boolean;
@@ -130,22 +132,27 @@ export class L2tpEngine {
   handleDatagram(now: Instant, from: Address, bytes: Uint8Array, via: SocketKey = MAIN_SOCKET): void {
     this.now = now;
     this.stats.datagrams++;
-    const h = decodeHeader(bytes);
-    if (!h.ok) {
+    // One scratch header per engine: no allocation per datagram. Its fields are read into
+    // locals at once, before anything below could re-enter the engine.
+    const header = this.scratchHeader;
+    const error = decodeHeaderInto(bytes, header);
+    if (error !== undefined) {
       this.stats.malformed++;
-      this.bad(now, from, `malformed L2TP header: ${h.error.message}`);
+      this.bad(now, from, `malformed L2TP header: ${error.message}`);
       return;
     }
-    const header = h.header;
+    const tunnelId = header.tunnelId;
     if (!header.isControl) {
-      this.handleData(now, from, bytes, header.tunnelId, header.sessionId, header.payloadOffset, header.payloadEnd);
+      this.handleData(now, from, bytes, tunnelId, header.sessionId, header.payloadOffset, header.payloadEnd);
       return;
     }
+    const ns = header.ns ?? 0;
+    const nr = header.nr ?? 0;
     this.stats.controlMessages++;
-    const tunnel = header.tunnelId === 0 ? undefined : this.tunnels.get(header.tunnelId);
-    if (header.tunnelId !== 0 && !tunnel) {
+    const tunnel = tunnelId === 0 ? undefined : this.tunnels.get(tunnelId);
+    if (tunnelId !== 0 && !tunnel) {
       this.stats.unknownTunnel++;
-      this.bad(now, from, `control message for unknown tunnel ${header.tunnelId}`);
+      this.bad(now, from, `control message for unknown tunnel ${tunnelId}`);
       return;
     }
     if (tunnel && tunnel.peer.ip !== from.ip) {
@@ -155,8 +162,6 @@ export class L2tpEngine {
     }
     const secret = tunnel ? this.config.secretFor(tunnel.peer) : this.config.secretFor(from);
     const decoded = decodeControl(bytes, secret ? { secret } : {});
-    const ns = header.ns ?? 0;
-    const nr = header.nr ?? 0;
     if (tunnel) {
       tunnel.receiveControl(now, from, ns, nr, decoded);
       this.settle(now, tunnel);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { fromHex, hex } from '../../core/bytes.js';
 import { readUdpDatagrams, vectorPath } from '../../testing/pcap.js';
-import { dataHeaderLength, decodeHeader, encodeData, encodeDataHeader, isControlPlane, type DataHeaderOptions } from './header.js';
+import { dataHeaderLength, decodeHeader, decodeHeaderInto, emptyHeader, encodeData, encodeDataHeader, isControlPlane, type DataHeaderOptions } from './header.js';
 
 test('golden: data messages from softether-ppp-pap.pcap (SoftEther sets L, the lab LAC does not)', () => {
   const udp = readUdpDatagrams(readFileSync(vectorPath('softether-ppp-pap.pcap')));
@@ -161,4 +161,28 @@ test('isControlPlane: control messages, P bit and PPP control frames yes; IP and
   assert.equal(isControlPlane(new Uint8Array([0x02, 0x02, 0, 1, 0, 2, 0, 2, 0xaa, 0xbb, 0x00, 0x21])), false); // O bit with 2 pad, PFC-less IPv4
   assert.equal(isControlPlane(new Uint8Array([0x02, 0x02, 0, 1, 0, 2, 0, 9])), true); // offset beyond the end
   assert.equal(isControlPlane(new Uint8Array([0x00])), true);
+});
+
+test('decodeHeaderInto: one scratch header reused across datagrams keeps no stale field', () => {
+  const h = emptyHeader();
+  const payload = new Uint8Array([0xff, 0x03, 0x00, 0x21, 0x45]);
+  const full = encodeData({ tunnelId: 7, sessionId: 9, length: true, sequence: { ns: 3, nr: 4 }, offset: 2, priority: true }, payload);
+  assert.equal(decodeHeaderInto(full, h), undefined);
+  assert.deepEqual({ ...h }, { ...(decodeHeader(full) as { ok: true; header: object }).header });
+  assert.equal(h.ns, 3);
+  assert.equal(h.priority, true);
+  const bare = encodeData({ tunnelId: 1, sessionId: 2 }, payload);
+  assert.equal(decodeHeaderInto(bare, h), undefined);
+  assert.deepEqual(
+    { ...h },
+    { isControl: false, hasLength: false, hasSequence: false, hasOffset: false, priority: false, version: 2, length: bare.length, tunnelId: 1, sessionId: 2, ns: undefined, nr: undefined, payloadOffset: 6, payloadEnd: bare.length },
+  );
+  assert.deepEqual([...bare.subarray(h.payloadOffset, h.payloadEnd)], [...payload]);
+  // Errors are returned, not thrown, and a bad Length still names the ids it read.
+  const bad = encodeData({ tunnelId: 5, sessionId: 6, length: true }, payload);
+  bad[3] = 200;
+  const err = decodeHeaderInto(bad, h);
+  assert.equal(err?.code, 'L2TP_BAD_LENGTH');
+  assert.equal(err?.tunnelId, 5);
+  assert.equal(decodeHeaderInto(new Uint8Array(3), h)?.code, 'L2TP_TRUNCATED');
 });

@@ -1,9 +1,10 @@
 /**
  * L2TPv2 header codec (RFC 2661 section 3.1), shared by data and control messages.
  *
- * The decoder is a zero-copy view for the data path: it reads header fields with a `DataView`
- * over the caller's buffer and reports the payload as offsets (`payloadOffset`..`payloadEnd`),
- * so the caller can `subarray` the PPP frame without copying. Lengths are checked once here;
+ * The decoder is a zero-copy view for the data path: it reads header fields straight from the
+ * caller's buffer and reports the payload as offsets (`payloadOffset`..`payloadEnd`), so the
+ * caller can `subarray` the PPP frame without copying; `decodeHeaderInto` fills a caller-owned
+ * header and allocates nothing per datagram. Lengths are checked once here;
  * afterwards `0 <= payloadOffset <= payloadEnd <= buf.length` always holds.
  *
  *      0                   1                   2                   3
@@ -78,18 +79,44 @@ export interface L2tpHeader {
 
 export type HeaderResult = { ok: true; header: L2tpHeader } | { ok: false; error: L2tpDecodeError };
 
-function fail(code: string, message: string, extra: Partial<L2tpDecodeError> = {}): HeaderResult {
-  return { ok: false, error: { code, message, action: 'ignore', ...extra } };
+/** A header with every field zero: the scratch value to hand to `decodeHeaderInto`. */
+export function emptyHeader(): L2tpHeader {
+  return {
+    isControl: false,
+    hasLength: false,
+    hasSequence: false,
+    hasOffset: false,
+    priority: false,
+    version: 0,
+    length: 0,
+    tunnelId: 0,
+    sessionId: 0,
+    ns: undefined,
+    nr: undefined,
+    payloadOffset: 0,
+    payloadEnd: 0,
+  };
 }
 
-/** Decodes the L2TP header of `buf`. Never throws. */
+/** Decodes the L2TP header of `buf`. Never throws. Allocates the result (see `decodeHeaderInto`). */
 export function decodeHeader(buf: Uint8Array): HeaderResult {
-  if (buf.length < MIN_HEADER_LENGTH) return fail('L2TP_TRUNCATED', `datagram of ${buf.length} bytes is shorter than an L2TP header`);
-  const dv = view(buf);
-  const flags = dv.getUint16(0);
+  const header = emptyHeader();
+  const error = decodeHeaderInto(buf, header);
+  return error === undefined ? { ok: true, header } : { ok: false, error };
+}
+
+/**
+ * Decodes the L2TP header of `buf` into `out` (a caller-owned scratch object, overwritten) and
+ * returns undefined, or returns the error. Allocates nothing on success: the inbound data path
+ * calls it once per datagram. On error `out` holds whatever was read so far. Never throws.
+ */
+export function decodeHeaderInto(buf: Uint8Array, out: L2tpHeader): L2tpDecodeError | undefined {
+  const n = buf.length;
+  if (n < MIN_HEADER_LENGTH) return headerError('L2TP_TRUNCATED', `datagram of ${n} bytes is shorter than an L2TP header`);
+  const flags = (buf[0]! << 8) | buf[1]!;
   const version = flags & VERSION_MASK;
   if (version !== L2TP_VERSION) {
-    return fail(
+    return headerError(
       'L2TP_BAD_VERSION',
       version === L2TPV3_VERSION ? 'L2TPv3 (Ver=3) is not supported' : `unknown L2TP version ${version}`,
     );
@@ -98,41 +125,55 @@ export function decodeHeader(buf: Uint8Array): HeaderResult {
   const hasLength = (flags & HeaderFlag.Length) !== 0;
   const hasSequence = (flags & HeaderFlag.Sequence) !== 0;
   const hasOffset = (flags & HeaderFlag.Offset) !== 0;
-  const priority = (flags & HeaderFlag.Priority) !== 0;
   if (isControl && (!hasLength || !hasSequence)) {
-    return fail('L2TP_BAD_CONTROL_HEADER', 'control message without the L and S bits (RFC 2661 3.1)');
+    return headerError('L2TP_BAD_CONTROL_HEADER', 'control message without the L and S bits (RFC 2661 3.1)');
   }
   const fixed = MIN_HEADER_LENGTH + (hasLength ? 2 : 0) + (hasSequence ? 4 : 0) + (hasOffset ? 2 : 0);
-  if (buf.length < fixed) return fail('L2TP_TRUNCATED', `datagram of ${buf.length} bytes is shorter than its ${fixed}-byte header`);
+  if (n < fixed) return headerError('L2TP_TRUNCATED', `datagram of ${n} bytes is shorter than its ${fixed}-byte header`);
   let o = 2;
-  let length = buf.length;
+  let length = n;
   if (hasLength) {
-    length = dv.getUint16(o);
-    o += 2;
+    length = (buf[2]! << 8) | buf[3]!;
+    o = 4;
   }
-  const tunnelId = dv.getUint16(o);
-  const sessionId = dv.getUint16(o + 2);
+  out.isControl = isControl;
+  out.hasLength = hasLength;
+  out.hasSequence = hasSequence;
+  out.hasOffset = hasOffset;
+  out.priority = (flags & HeaderFlag.Priority) !== 0;
+  out.version = version;
+  out.tunnelId = (buf[o]! << 8) | buf[o + 1]!;
+  out.sessionId = (buf[o + 2]! << 8) | buf[o + 3]!;
   o += 4;
-  let ns: number | undefined;
-  let nr: number | undefined;
   if (hasSequence) {
-    ns = dv.getUint16(o);
-    nr = dv.getUint16(o + 2);
+    out.ns = (buf[o]! << 8) | buf[o + 1]!;
+    out.nr = (buf[o + 2]! << 8) | buf[o + 3]!;
     o += 4;
+  } else {
+    out.ns = undefined;
+    out.nr = undefined;
   }
-  const ids = { tunnelId, sessionId, ...(ns !== undefined ? { ns } : {}), ...(nr !== undefined ? { nr } : {}) };
-  if (hasLength && (length < fixed || length > buf.length)) {
-    return fail('L2TP_BAD_LENGTH', `Length field ${length} outside ${fixed}..${buf.length}`, ids);
+  if (hasLength && (length < fixed || length > n)) {
+    return headerError('L2TP_BAD_LENGTH', `Length field ${length} outside ${fixed}..${n}`, idsOf(out));
   }
   if (hasOffset) {
-    const offsetSize = dv.getUint16(o);
+    const offsetSize = (buf[o]! << 8) | buf[o + 1]!;
     o += 2 + offsetSize;
-    if (o > length) return fail('L2TP_BAD_LENGTH', `offset pad of ${offsetSize} bytes runs past the message`, ids);
+    if (o > length) return headerError('L2TP_BAD_LENGTH', `offset pad of ${offsetSize} bytes runs past the message`, idsOf(out));
   }
-  return {
-    ok: true,
-    header: { isControl, hasLength, hasSequence, hasOffset, priority, version, length, tunnelId, sessionId, ns, nr, payloadOffset: o, payloadEnd: length },
-  };
+  out.length = length;
+  out.payloadOffset = o;
+  out.payloadEnd = length;
+  return undefined;
+}
+
+function headerError(code: string, message: string, extra: Partial<L2tpDecodeError> = {}): L2tpDecodeError {
+  return { code, message, action: 'ignore', ...extra };
+}
+
+/** The ids an error carries (so a control-message error can still name its tunnel). */
+function idsOf(h: L2tpHeader): Partial<L2tpDecodeError> {
+  return { tunnelId: h.tunnelId, sessionId: h.sessionId, ...(h.ns !== undefined ? { ns: h.ns } : {}), ...(h.nr !== undefined ? { nr: h.nr } : {}) };
 }
 
 /**
