@@ -201,6 +201,8 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "address", v);
   napi_create_uint32(env, bound_port, &v);
   napi_set_named_property(env, result, "port", v);
+  napi_create_uint32(env, family == AF_INET ? 4 : 6, &v);
+  napi_set_named_property(env, result, "family", v);
   return result;
 
 fail_setsockopt: {
@@ -297,14 +299,16 @@ static napi_value udp_recv_batch(napi_env env, napi_callback_info info) {
 }
 
 /*
- * udpSendBatch(fd, slab, offsets, lengths, peers, count, errors?) -> consumed
+ * udpSendBatch(fd, slab, offsets, lengths, peers, count, errors?, family?) -> consumed
+ * `family` (4 or 6, as udpOpen reported it) saves a getsockname per call; without it the
+ * socket is asked.
  * Sends datagram i = slab[offsets[i], +lengths[i]) to peers[i * 20 ..] with sendmmsg, in chunks
  * of MAX_BATCH. Returns how many were consumed (sent or refused one by one); fewer than count
  * only when the socket's send buffer is full (EAGAIN/ENOBUFS).
  */
 static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   int32_t fd;
   uint32_t count, *offsets, *lengths, *errors = NULL;
   uint8_t *slab, *peers;
@@ -331,8 +335,16 @@ static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
   for (uint32_t i = 0; i < count; i++) {
     if ((uint64_t)offsets[i] + lengths[i] > slab_len) return l2tp_throw_range(env, "a datagram lies outside the slab");
   }
-  int family = socket_family(fd);
-  if (family < 0) return l2tp_throw_errno(env, errno, "getsockname");
+  int family = -1;
+  if (argc >= 8 && napi_typeof(env, argv[7], &t) == napi_ok && t != napi_undefined) {
+    uint32_t f;
+    if (l2tp_arg_u32(env, argv[7], &f, "family") != 0) return NULL;
+    if (f != 4 && f != 6) return l2tp_throw_range(env, "family must be 4 or 6");
+    family = f == 4 ? AF_INET : AF_INET6;
+  } else {
+    family = socket_family(fd);
+    if (family < 0) return l2tp_throw_errno(env, errno, "getsockname");
+  }
 
   uint32_t done = 0;
   while (done < count) {

@@ -49,19 +49,21 @@ export interface NativeAddon {
     lengths: Uint32Array,
     count: number,
     errors?: Uint32Array,
+    family?: 4 | 6,
   ): number;
   close(fd: number): void;
   /**
    * Opens a non-blocking UDP socket bound to `address`:`port` (native/udp.c). Buffers use
    * SO_*BUFFORCE when permitted, else the sysctl-capped SO_*BUF.
    */
-  udpOpen(address: string, port: number, opts: { reuseAddr?: boolean; recvBuffer?: number; sendBuffer?: number }): { fd: number; address: string; port: number };
+  udpOpen(address: string, port: number, opts: { reuseAddr?: boolean; recvBuffer?: number; sendBuffer?: number }): { fd: number; address: string; port: number; family: 4 | 6 };
   /** recvmmsg: datagram i at slab[i * slotSize], lengths[i], sender as a 20-byte record in peers. */
   /** drops[0]: the socket's kernel receive-drop counter (SO_RXQ_OVFL), once it is non-zero. */
   udpRecvBatch(fd: number, slab: Uint8Array, slotSize: number, maxPackets: number, lengths: Uint32Array, peers: Uint8Array, drops?: Uint32Array): number;
   /**
    * sendmmsg: datagram i = slab[offsets[i], +lengths[i]) to the 20-byte record peers[i * 20].
    * Returns how many were consumed; `errors`: [0] += refused datagrams, [1] = last errno.
+   * `family`: the socket's (udpOpen's), which spares a getsockname per call.
    */
   udpSendBatch(
     fd: number,
@@ -71,6 +73,7 @@ export interface NativeAddon {
     peers: Uint8Array,
     count: number,
     errors?: Uint32Array,
+    family?: 4 | 6,
   ): number;
   /** Calls `callback(status)` on the main loop whenever `fd` is readable (level-triggered). */
   poll(fd: number, callback: (status: number) => void): PollHandle;

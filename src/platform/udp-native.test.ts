@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { nativeAvailable } from './native.js';
+import { loadNative, nativeAvailable } from './native.js';
 import { encodePeer, NativeUdpPort } from './udp-native.js';
 import type { Address } from './udp.js';
 
@@ -192,5 +192,30 @@ test('NativeUdpPort sheds data but keeps priority datagrams once the kernel drop
   } finally {
     await a.close();
     await b.close();
+  }
+});
+
+test('udpOpen reports the socket family; udpSendBatch takes it instead of asking the socket, and refuses a bad one', { skip }, async () => {
+  const native = loadNative();
+  const v4 = native.udpOpen('127.0.0.1', 0, {});
+  const v6 = native.udpOpen('::1', 0, {});
+  const rx = createSocket('udp4');
+  try {
+    assert.equal(v4.family, 4);
+    assert.equal(v6.family, 6);
+    rx.bind(0, '127.0.0.1');
+    await once(rx, 'listening');
+    const got = once(rx, 'message');
+    const slab = new Uint8Array([1, 2, 3]);
+    const peers = encodePeer({ ip: '127.0.0.1', port: rx.address().port });
+    const errors = new Uint32Array(2);
+    assert.equal(native.udpSendBatch(v4.fd, slab, new Uint32Array([0]), new Uint32Array([3]), peers, 1, errors, 4), 1);
+    assert.deepEqual([...((await got)[0] as Buffer)], [1, 2, 3]);
+    assert.equal(errors[0], 0);
+    assert.throws(() => native.udpSendBatch(v4.fd, slab, new Uint32Array([0]), new Uint32Array([3]), peers, 1, errors, 5 as 4), /family must be 4 or 6/);
+  } finally {
+    rx.close();
+    native.close(v4.fd);
+    native.close(v6.fd);
   }
 });

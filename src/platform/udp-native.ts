@@ -137,6 +137,7 @@ export class NativeUdpPort implements DatagramPort {
   private constructor(
     private readonly native: NativeAddon,
     private readonly fd: number,
+    private readonly family: 4 | 6,
     local: Address,
     private readonly slotSize: number,
     private readonly batchSize: number,
@@ -179,6 +180,7 @@ export class NativeUdpPort implements DatagramPort {
     return new NativeUdpPort(
       native,
       o.fd,
+      o.family,
       { ip: o.address, port: o.port },
       opts.slotSize ?? 9216,
       Math.min(256, Math.max(1, opts.batchSize ?? 64)),
@@ -243,7 +245,7 @@ export class NativeUdpPort implements DatagramPort {
     this.txErrorsOut[0] = 0;
     let sent: number;
     try {
-      sent = this.native.udpSendBatch(this.fd, this.txSlab, this.txOffsets, this.txLengths, this.txPeers, count, this.txErrorsOut);
+      sent = this.native.udpSendBatch(this.fd, this.txSlab, this.txOffsets, this.txLengths, this.txPeers, count, this.txErrorsOut, this.family);
     } catch (e) {
       this.stats.txDropped += count;
       this.errorHandler?.(new UdpError('UDP_ERR_SOCKET', `udp send: ${e instanceof Error ? e.message : String(e)}`, e));
