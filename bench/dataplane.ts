@@ -51,6 +51,8 @@ interface Options {
   rate: string;
   paths: string[];
   pings: number;
+  /** ping -i values (seconds); the first is the headline figure. */
+  pingIntervals: string[];
   /** iperf3 -w for the UDP tests; undefined = iperf3's default socket buffers. */
   window: string | undefined;
   /** Before each path, wait (at most this many seconds) until the machine is nearly idle. */
@@ -99,11 +101,13 @@ interface PathResult {
   udpPaced?: Measured<UdpResult>;
   udpFlood?: Measured<UdpResult>;
   pingMedianMs?: number;
+  /** Median RTT per ping interval (keys as given to --ping-intervals). */
+  pingMediansMs?: Record<string, number>;
   pids?: number[];
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { runs: 3, seconds: 5, rate: '700M', paths: PATHS.map((p) => p.id), pings: 200, window: '4M', waitIdle: 120 };
+  const o: Options = { runs: 3, seconds: 5, rate: '700M', paths: PATHS.map((p) => p.id), pings: 200, pingIntervals: ['0.01'], window: '4M', waitIdle: 120 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -112,7 +116,10 @@ function parseArgs(argv: readonly string[]): Options {
       i++;
       return v;
     };
-    if (a === '--runs') o.runs = Math.max(1, Math.min(20, Number.parseInt(need(), 10) || 3));
+    if (a === '--runs') {
+      const n = Number.parseInt(need(), 10);
+      o.runs = Number.isFinite(n) ? Math.max(0, Math.min(20, n)) : 3;
+    }
     else if (a === '--seconds') o.seconds = Math.max(1, Math.min(60, Number.parseInt(need(), 10) || 5));
     else if (a === '--rate') o.rate = need();
     else if (a === '--paths') o.paths = need().split(',');
@@ -121,8 +128,16 @@ function parseArgs(argv: readonly string[]): Options {
       o.window = w === 'default' ? undefined : w;
     } else if (a === '--wait-idle') o.waitIdle = Math.max(0, Math.min(600, Number.parseInt(need(), 10) || 0));
     else if (a === '--pings') o.pings = Math.max(10, Math.min(2000, Number.parseInt(need(), 10) || 200));
+    else if (a === '--ping-intervals') {
+      o.pingIntervals = need().split(',');
+      for (const iv of o.pingIntervals) {
+        const x = Number(iv);
+        // ping itself refuses intervals under 2 ms for non-root and floods below 0.2 ms: keep it sane.
+        if (!(x >= 0.0002 && x <= 1)) throw new Error(`--ping-intervals: ${iv} is not between 0.0002 and 1 second`);
+      }
+    }
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node --import tsx bench/dataplane.ts [--runs N] [--seconds S] [--rate 700M] [--paths ' + PATHS.map((p) => p.id).join(',') + '] [--pings N] [--window 4M|default] [--wait-idle SECONDS]');
+      console.log('usage: node --import tsx bench/dataplane.ts [--runs N] [--seconds S] [--rate 700M] [--paths ' + PATHS.map((p) => p.id).join(',') + '] [--pings N] [--ping-intervals 0.01,0.002] [--window 4M|default] [--wait-idle SECONDS]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -216,8 +231,13 @@ async function measurePath(net: BenchNet, spec: PathSpec, o: Options, log: (s: s
       log(`${result.label}: UDP flood run ${r + 1}: ${m.value.mbps.toFixed(0)} Mbit/s, ${Math.round(m.value.pps)} pkt/s, loss ${m.value.lossPercent.toFixed(2)}%, CPU ${fmtCpu(m.cpu)}`);
     }
     result.otherBusyPercent = busiest;
-    result.pingMedianMs = await pingMedian(net.a, spec.ips.b, o.pings);
-    log(`${result.label}: ping median ${(result.pingMedianMs * 1000).toFixed(0)} us`);
+    result.pingMediansMs = {};
+    for (const iv of o.pingIntervals) {
+      const ms = await pingMedian(net.a, spec.ips.b, o.pings, iv);
+      result.pingMediansMs[iv] = ms;
+      log(`${result.label}: ping -i ${iv} median ${(ms * 1000).toFixed(0)} us`);
+    }
+    result.pingMedianMs = result.pingMediansMs[o.pingIntervals[0]!];
   } catch (err) {
     result.error = err instanceof Error ? err.message : String(err);
     log(`${result.label}: FAILED: ${result.error}`);
@@ -296,11 +316,15 @@ function printTable(results: readonly PathResult[], o: Options): string[] {
   const noisy = results.filter((r) => (r.otherBusyPercent ?? 0) > IDLE_BUSY_PERCENT);
   if (noisy.length > 0) lines.push(`warning: other work kept the machine busy during: ${noisy.map((r) => `${r.label} (${(r.otherBusyPercent ?? 0).toFixed(0)}%)`).join(', ')}`);
   lines.push('');
-  lines.push('latency: median RTT of ping -i 0.01, and added over the raw veth');
-  for (const r of results) {
-    if (r.pingMedianMs === undefined) continue;
-    const added = raw?.pingMedianMs !== undefined && r.id !== 'raw' ? `  (+${Math.round((r.pingMedianMs - raw.pingMedianMs) * 1000)} us)` : '';
-    lines.push(`  ${pad(r.label, 36, true)}${pad(`${Math.round(r.pingMedianMs * 1000)} us`, 9)}${added}`);
+  for (const iv of o.pingIntervals) {
+    lines.push(`latency: median RTT of ping -i ${iv}, and added over the raw veth`);
+    const rawMs = raw?.pingMediansMs?.[iv];
+    for (const r of results) {
+      const ms = r.pingMediansMs?.[iv];
+      if (ms === undefined) continue;
+      const added = rawMs !== undefined && r.id !== 'raw' ? `  (+${Math.round((ms - rawMs) * 1000)} us)` : '';
+      lines.push(`  ${pad(r.label, 36, true)}${pad(`${Math.round(ms * 1000)} us`, 9)}${added}`);
+    }
   }
   for (const ours of results.filter((r) => r.id.startsWith('ours'))) {
     const so = summarize(ours);

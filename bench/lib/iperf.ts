@@ -79,9 +79,9 @@ export async function iperfUdp(client: Netns, serverIp: string, seconds: number,
 }
 
 /** Median RTT in ms of `count` pings at 10 ms intervals; NaN if none answered. */
-export async function pingMedian(client: Netns, ip: string, count: number): Promise<number> {
-  const r = await client.exec(['ping', '-n', '-c', String(count), '-i', '0.01', '-W', '1', ip], {
-    timeoutMs: count * 50 + 10_000,
+export async function pingMedian(client: Netns, ip: string, count: number, interval = '0.01'): Promise<number> {
+  const r = await client.exec(['ping', '-n', '-c', String(count), '-i', interval, '-W', '1', ip], {
+    timeoutMs: Math.ceil(count * (Number(interval) * 1000 + 40)) + 10_000,
     check: false,
   });
   const rtts = [...r.stdout.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
