@@ -100,10 +100,21 @@ test('--import: applied and saved before start; a failing import is fatal and sa
   const before = readFileSync(join(dir, 'config.json'), 'utf8');
   assert.match(before, /p1/);
 
+  // A whole configuration (more than an event script's 1000 commands) imports, and :log in it
+  // reaches the daemon's log.
+  const many = Array.from({ length: 1500 }, (_, i) => `/ppp secret add name=u${i} password=p${i}`).join('\n');
+  const big = opts(dir, { importText: { name: 'big.rsc', text: `${many}\n:log info "imported all"\n` } });
+  const d2 = await startDaemon(big);
+  assert.ok(typeof d2 !== 'number', big.err.text());
+  assert.equal(await d2.stop(), 0);
+  assert.match(big.out.text(), /imported all/);
+  const after = readFileSync(join(dir, 'config.json'), 'utf8');
+  assert.match(after, /"u1499"/);
+
   const bad = opts(dir, { importText: { name: 'bad.rsc', text: '/ip pool add name=p2 ranges=10.0.1.1-10.0.1.5\n/ip pool add name=p3 bogus=1\n' } });
   assert.equal(await startDaemon(bad), 1);
   assert.match(bad.err.text(), /import bad\.rsc failed: expected end of command \(line 2 column \d+\); nothing was saved/);
-  assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), before, 'p2 was not saved');
+  assert.equal(readFileSync(join(dir, 'config.json'), 'utf8'), after, 'p2 was not saved');
 });
 
 test('app start-up changes are saved; a failing app start is reported', async (t) => {

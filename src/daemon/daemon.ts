@@ -76,9 +76,14 @@ export function exportDate(at: Date): string {
   return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
 }
 
+/** Commands an operator's script may run (event scripts keep the console's MAX_COMMANDS). */
+const OPERATOR_MAX_COMMANDS = 200_000;
+
 function sessionOptions(dataDir: string, version: string, logger?: Logger): SessionOptions {
   return {
     user: 'admin',
+    // An operator's own script (exec, --import, /import) may be a whole configuration.
+    maxCommands: OPERATOR_MAX_COMMANDS,
     // `:log info "..."` typed at the console lands in the daemon's log (and `/log print`).
     ...(logger ? { logger } : {}),
     // A getter: each export gets the time it was made, not the time the session opened.
@@ -138,7 +143,7 @@ async function startLocked(opts: DaemonOptions, lock: DataDirLock, fail: (m: str
   const logger: Logger = logs;
 
   if (opts.importText) {
-    const session = new ConsoleSession(store, logRuntime(logs), sessionOptions(dir, opts.version));
+    const session = new ConsoleSession(store, logRuntime(logs), sessionOptions(dir, opts.version, logger));
     const r = session.runScript(opts.importText.text);
     for (const line of r.lines) logger.log(['system', 'info'], `import ${opts.importText.name}: ${line}`);
     if (r.error) {

@@ -309,6 +309,10 @@ test('scripting errors: unknown commands and bad syntax are errors with position
   assert.deepEqual(r.lines, ['in', r.error?.message]);
   assert.equal(errorOf(s, '{'.repeat(40) + '}'.repeat(40)).code, 'CON_SCRIPT_LIMIT');
   assert.equal(errorOf(s, Array.from({ length: 1200 }, () => ':put x').join(';')).code, 'CON_SCRIPT_LIMIT');
+  // An operator's session takes a higher bound: the same script runs, a longer one stops.
+  const operator = new ConsoleSession(new ConfigStore(), new MemoryRuntime(), { maxCommands: 1500 });
+  assert.equal(operator.run(Array.from({ length: 1200 }, () => ':put x').join(';')).error, undefined);
+  assert.equal(operator.run(Array.from({ length: 1600 }, () => ':put x').join(';')).error?.message, 'failure: script runs more than 1500 commands');
   fc.assert(
     fc.property(fc.string({ maxLength: 60 }), (text) => {
       s.run(text);

@@ -37,6 +37,12 @@ export interface SessionOptions {
   readonly logger?: Logger;
   readFile?(name: string): string | undefined;
   writeFile?(name: string, text: string): string | undefined;
+  /**
+   * Most commands one run may execute (default MAX_COMMANDS, for event scripts such as on-up).
+   * Scripts cannot loop, so a run is bounded by its text anyway; an operator's `exec` or
+   * `--import` of a large configuration (thousands of secrets) takes a higher one.
+   */
+  readonly maxCommands?: number;
 }
 
 export interface RunResult {
@@ -52,7 +58,7 @@ const MAX_IMPORT_DEPTH = 8;
 interface RunState {
   readonly lines: string[];
   readonly changes: ChangeRecord[];
-  /** Commands executed so far in this run (bounded by MAX_COMMANDS). */
+  /** Commands executed so far in this run (bounded by maxCommands). */
   commands: number;
   repeatMs: number | undefined;
 }
@@ -130,7 +136,8 @@ export class ConsoleSession {
       state.lines.push(error.message);
       return error;
     };
-    if (++state.commands > MAX_COMMANDS) return fail(new CommandError('CON_SCRIPT_LIMIT', `failure: script runs more than ${MAX_COMMANDS} commands`));
+    const limit = this.options.maxCommands ?? MAX_COMMANDS;
+    if (++state.commands > limit) return fail(new CommandError('CON_SCRIPT_LIMIT', `failure: script runs more than ${limit} commands`));
     const first = cmdTokens[0];
     if (first?.kind === '{') {
       const close = matchingBracket(cmdTokens, 0);
