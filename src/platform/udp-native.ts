@@ -24,7 +24,8 @@
  *
  * Invariants:
  * - BORROWED RECEIVE BUFFERS: the bytes given to `onDatagram` are a view of the receive slab and
- *   valid ONLY DURING THE CALLBACK; the slab is overwritten by the next batch. Owners that keep
+ *   valid ONLY DURING THE CALLBACK; the slab is overwritten by the next batch, of this port or
+ *   of any other (one receive slab per process). Owners that keep
  *   bytes (control messages, RADIUS) must copy them (`borrowsReceiveBuffers` says so).
  * - Sender addresses are cached `Address` objects (one per distinct ip:port, the cache bounded),
  *   never mutated, so engines may keep them.
@@ -43,6 +44,21 @@ import { UdpError, type Address, type DatagramPort, type UdpPortOptions } from '
 
 const PEER_RECORD = 20;
 const TRUNCATED = 0x80000000;
+/** First size of a port's send slab; it doubles up to `sendSlabBytes` under bursts. */
+const INITIAL_TX_SLAB = 16 * 1024;
+const EMPTY = new Uint8Array(0);
+let rxSlabShared: Uint8Array | undefined;
+
+/**
+ * The process's receive slab, at least `bytes` long: every port reads into it, since a batch is
+ * delivered inside its readiness callback and no two ports read at once. A client daemon has a
+ * socket per l2tp-client; 600 KB of slab each was most of its memory with thousands of them.
+ */
+function sharedRxSlab(bytes: number): Uint8Array {
+  if (rxSlabShared === undefined || rxSlabShared.length < bytes) rxSlabShared = new Uint8Array(bytes);
+  return rxSlabShared;
+}
+
 /** Distinct sender addresses remembered; beyond this the cache starts over (spoofed floods). */
 const MAX_CACHED_PEERS = 4096;
 
@@ -103,8 +119,8 @@ export class NativeUdpPort implements DatagramPort {
   private poll: PollHandle | undefined;
   private closed = false;
 
-  // Receive side.
-  private readonly rxSlab: Uint8Array;
+  // Receive side. The slab is the process's shared one (see sharedRxSlab), taken at each read.
+  private rxSlab: Uint8Array = EMPTY;
   private readonly rxLengths: Uint32Array;
   private readonly rxPeers: Uint8Array;
   private readonly peerCache = new Map<number | string, Address>();
@@ -117,8 +133,9 @@ export class NativeUdpPort implements DatagramPort {
   private readonly shedKeepEvery: number;
   private readonly deliverBatch = (): void => this.deliver();
 
-  // Send side.
+  // Send side. The slab starts small and grows to `txSlabMax` when a burst needs it.
   private txSlab: Uint8Array;
+  private readonly txSlabMax: number;
   private readonly txOffsets: Uint32Array;
   private readonly txLengths: Uint32Array;
   private readonly txPeers: Uint8Array;
@@ -149,10 +166,10 @@ export class NativeUdpPort implements DatagramPort {
   ) {
     this.local = local;
     this.shedKeepEvery = shedKeepEvery;
-    this.rxSlab = new Uint8Array(slotSize * batchSize);
     this.rxLengths = new Uint32Array(batchSize);
     this.rxPeers = new Uint8Array(PEER_RECORD * batchSize);
-    this.txSlab = new Uint8Array(sendSlabBytes);
+    this.txSlabMax = sendSlabBytes;
+    this.txSlab = new Uint8Array(Math.min(sendSlabBytes, INITIAL_TX_SLAB));
     this.txOffsets = new Uint32Array(sendBatch);
     this.txLengths = new Uint32Array(sendBatch);
     this.txPeers = new Uint8Array(PEER_RECORD * sendBatch);
@@ -216,11 +233,12 @@ export class NativeUdpPort implements DatagramPort {
   send(to: Address, bytes: Uint8Array): void {
     if (this.closed) return;
     const n = bytes.length;
-    if (n > this.txSlab.length) {
+    if (n > this.txSlabMax) {
       this.stats.txErrors++;
       this.errorHandler?.(new UdpError('UDP_ERR_SEND', `udp send: datagram of ${n} bytes exceeds the send slab`, undefined, to));
       return;
     }
+    if (this.txUsed + n > this.txSlab.length && this.txSlab.length < this.txSlabMax) this.growTxSlab(this.txUsed + n);
     if (this.txCount === this.sendBatch || this.txUsed + n > this.txSlab.length) this.flush();
     const i = this.txCount;
     const off = this.txUsed;
@@ -234,6 +252,15 @@ export class NativeUdpPort implements DatagramPort {
       this.flushScheduled = true;
       queueMicrotask(this.flushTask);
     }
+  }
+
+  /** A larger send slab (doubling, at most txSlabMax) keeping what is queued. */
+  private growTxSlab(need: number): void {
+    let size = this.txSlab.length * 2;
+    while (size < need) size *= 2;
+    const next = new Uint8Array(Math.min(this.txSlabMax, size));
+    next.set(this.txSlab.subarray(0, this.txUsed));
+    this.txSlab = next;
   }
 
   /** Sends everything queued now (one sendmmsg per 256 datagrams). */
@@ -287,6 +314,7 @@ export class NativeUdpPort implements DatagramPort {
       return;
     }
     this.shedding = false;
+    this.rxSlab = sharedRxSlab(this.slotSize * this.batchSize);
     let limit = this.maxBatchesPerTurn;
     for (let round = 0; round < limit; round++) {
       let n: number;
