@@ -27,7 +27,7 @@ import { IpRoute2 } from '../platform/netlink-or-ip.js';
 import { AddressListSync } from '../platform/nft.js';
 import { cryptoRandom } from '../platform/random.js';
 import type { HostResolver } from '../platform/resolver.js';
-import { openTun, type TunDevice } from '../platform/tun.js';
+import { openTun, whenTunsClosed, type TunDevice } from '../platform/tun.js';
 import { TcpCoalescer } from '../wire/tcp-coalesce.js';
 import { COA_SOCKET, RADIUS_SOCKET } from '../services/aaa.js';
 import { isControlPlane } from '../wire/l2tp/header.js';
@@ -212,6 +212,8 @@ export class NetworkDriver {
     if (resolver) this.enqueue(() => resolver.restore());
     await this.chain;
     await this.sockets.closeAll();
+    // The interfaces vanish as their fds close (off the main thread): wait for the last.
+    await whenTunsClosed();
   }
 
   private pump(): void {

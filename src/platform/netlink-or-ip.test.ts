@@ -27,6 +27,11 @@ test('ipCommands build exact argument lists', () => {
   assert.deepEqual(ipCommands.delRoute('2001:db8::/64', 'x0'), ['route', 'del', '2001:db8::/64', 'dev', 'x0']);
   assert.deepEqual(ipCommands.setLink('x0', { up: false, mtu: 1400 }), ['link', 'set', 'dev', 'x0', 'down', 'mtu', '1400']);
   assert.deepEqual(ipCommands.deleteLink('x0'), ['link', 'del', 'dev', 'x0']);
+  assert.deepEqual(ipCommands.setLinkGroup('x0', 305419896), ['link', 'set', 'dev', 'x0', 'group', '305419896']);
+  assert.deepEqual(ipCommands.deleteLinkGroup(7), ['link', 'del', 'group', '7']);
+  // Group 0 holds every interface by default: deleting it would take lo and the uplinks.
+  assert.throws(() => ipCommands.deleteLinkGroup(0), (e: unknown) => e instanceof IpError && e.code === 'IP_ERR_ARG');
+  assert.throws(() => ipCommands.setLinkGroup('x0', 2 ** 32), (e: unknown) => e instanceof IpError && e.code === 'IP_ERR_ARG');
 });
 
 test('ipCommands refuse anything that could become another option or batch line', () => {
@@ -141,6 +146,16 @@ test('addresses, routes, links, proxy-ARP and left-over cleanup in a fresh netns
 
   // A failing batch line stops the batch and reports it.
   await assert.rejects(ip.runBatch([ipCommands.addRoute('10.220.0.0/24', 'l2tpv1')]), (e: unknown) => e instanceof IpError && e.code === 'IP_ERR_EXIT');
+
+  // Deleting as a group takes exactly the named links (a missing name does not stop it), and
+  // leaves the rest of the namespace alone.
+  // (veth pairs, no dummy module here: deleting one end removes its peer l2tphN too)
+  for (const i of [0, 1, 2]) await ip.run(['link', 'add', `l2tpg${i}`, 'type', 'veth', 'peer', 'name', `l2tph${i}`]);
+  await ip.deleteLinksAsGroup(['l2tpg0', 'l2tpg1'], 0x1234567);
+  assert.deepEqual((await ip.listLinks('l2tpg')).map((l) => l.name), ['l2tpg2']);
+  await assert.rejects(ip.deleteLinksAsGroup(['l2tpgone', 'l2tpg2'], 0x1234568), (e: unknown) => e instanceof IpError && e.code === 'IP_ERR_EXIT');
+  assert.deepEqual(await ip.listLinks('l2tpg'), [], 'deleted even though the batch had a missing name');
+  assert.ok((await ip.listLinks('lo')).length === 1, 'lo untouched');
 
   await assert.rejects(ip.deleteLinksWithPrefix('l'), (e: unknown) => e instanceof IpError && e.code === 'IP_ERR_ARG');
   const deleted = await ip.deleteLinksWithPrefix('l2tpv');

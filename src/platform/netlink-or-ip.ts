@@ -147,7 +147,19 @@ export const ipCommands = {
   deleteLink(dev: string): IpArgs {
     return ['link', 'del', 'dev', ifname(dev)];
   },
+  setLinkGroup(dev: string, group: number): IpArgs {
+    return ['link', 'set', 'dev', ifname(dev), 'group', linkGroup(group)];
+  },
+  deleteLinkGroup(group: number): IpArgs {
+    return ['link', 'del', 'group', linkGroup(group)];
+  },
 };
+
+/** A link group number for our own use: never 0, the group every interface starts in. */
+function linkGroup(g: number): string {
+  if (!Number.isInteger(g) || g < 1 || g > 0xffffffff) throw new IpError('IP_ERR_ARG', `invalid link group ${String(g)}`);
+  return String(g);
+}
 
 export interface IpRoute2Options {
   /** Run every command inside this named network namespace (`ip -n`). */
@@ -253,6 +265,19 @@ export class IpRoute2 {
   }
   deleteLink(dev: string): Promise<string> {
     return this.run(ipCommands.deleteLink(dev));
+  }
+
+  /**
+   * Deletes the named links in one go: each is moved into link group `group` (which must be
+   * ours alone) and the group is deleted with one request, which the kernel unregisters as one
+   * batch (~0.1 s for 500 TUNs here, against ~20 ms per device for one-by-one deletes or
+   * closes). `ip -force` goes on past a name that is already gone; rejects if any line failed.
+   */
+  async deleteLinksAsGroup(devs: readonly string[], group: number): Promise<void> {
+    if (devs.length === 0) return;
+    const lines = devs.map((d) => ipCommands.setLinkGroup(d, group).join(' '));
+    lines.push(ipCommands.deleteLinkGroup(group).join(' '));
+    await this.spawnIp(['-force', '-batch', '-'], lines.join('\n') + '\n');
   }
 
   /** Lists links, optionally only those whose name starts with `namePrefix` (crash left-overs). */

@@ -10,11 +10,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, delimiter } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryTun, openTun, slotSizeFor, type TunDevice } from './tun.js';
+import { MemoryTun, openTun, slotSizeFor, whenTunsClosed, type TunDevice } from './tun.js';
 import { loadNative, nativeAvailable } from './native.js';
 import { IpRoute2 } from './netlink-or-ip.js';
 
@@ -120,6 +120,7 @@ interface ChildResult {
   answeredPing: { code: number; output: string; requests: number; replies: number };
   badWrite: { ok: boolean; txErrors: number; lastTxErrno: number };
   stats: { rxPackets: number; txPackets: number };
+  closing: { reopened: boolean; before: string[]; after: string[] };
 }
 
 /** Runs inside the test's network namespace: a TUN that answers ping by hand. */
@@ -161,10 +162,26 @@ async function runChild(): Promise<void> {
     answeredPing,
     badWrite: { ok, txErrors: tun.stats.txErrors, lastTxErrno: tun.stats.lastTxErrno },
     stats: { rxPackets: tun.stats.rxPackets, txPackets: tun.stats.txPackets },
+    closing: { reopened: false, before: [], after: [] },
   };
   tun.close();
   tun.close(); // idempotent
+  // Closes run off the main thread: a device reopened by name at once waits for its previous
+  // close, and whenTunsClosed() resolves once every interface is gone.
+  const many: TunDevice[] = [];
+  for (let i = 0; i < 12; i++) many.push(await openTun({ name: `l2tpc${i}`, mtu: 1400, vnetHdr: i % 2 === 0 }));
+  const before = links();
+  for (const d of many) d.close();
+  const again = await openTun({ name: 'l2tpc0', mtu: 1400 });
+  const reopened = links().includes('l2tpc0');
+  again.close();
+  await whenTunsClosed();
+  result.closing = { reopened, before: before.filter((n) => n.startsWith('l2tpc')), after: links().filter((n) => n.startsWith('l2tp')) };
   process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+function links(): string[] {
+  return readdirSync('/sys/class/net');
 }
 
 if (process.env['L2TP_TUNTEST_CHILD'] === '1') {
@@ -315,5 +332,8 @@ function registerTests(): void {
     assert.equal(r.badWrite.lastTxErrno, 22, 'EINVAL for a packet that is neither IPv4 nor IPv6');
     assert.ok(r.stats.rxPackets >= 4);
     assert.equal(r.stats.txPackets, 3);
+    assert.equal(r.closing.before.length, 12);
+    assert.equal(r.closing.reopened, true, 'a name reopened right after close() waits for the old device, no EBUSY');
+    assert.deepEqual(r.closing.after, [], 'every device is gone once whenTunsClosed() resolves');
   });
 }
