@@ -28,8 +28,8 @@
  *   (handleFrame may overwrite the frame's octets) and dispatched by their inner protocol.
  *   Unencrypted IP is then discarded both ways ("packets must not be sent unencrypted once MPPE is
  *   negotiated"). CCP Reset-Request (14) flushes our sender and is answered by Reset-Ack (15); a
- *   stateful receiver that lost sync sends Reset-Request, repeated at most once per Restart
- *   interval while it waits. With `use: 'required'` IP is held (not sent, and 'ipcp-up' not
+ *   stateful receiver that lost sync sends Reset-Request, repeated at most every RESET_REPEAT_MS
+ *   (250 ms) while frames keep failing. With `use: 'required'` IP is held (not sent, and 'ipcp-up' not
  *   emitted) until MPPE is up, and the link goes down with code 'negotiation-failed' and a reason
  *   starting "encryption required but not negotiated" when authentication gave no keys, CCP
  *   finishes (peer Reject or Protocol-Reject, timeout) or opens without MPPE. With 'no' CCP still
@@ -63,6 +63,9 @@ import { createLcpNegotiator, echoData, echoMagic, protocolRejectData, rejectedP
 import { freshNegotiated, type LcpNegotiated, type LcpSettings } from './lcp/types.js';
 import { ccpSettings, createCcpNegotiator, formatMppeBits, freshCcpNegotiated, mppeAgreement, type CcpNegotiated, type CcpSettings, type MppePolicy } from './ccp/ccp.js';
 import { MppeChannel, mppeDecryptErrorName, mppeStartKeys } from './mppe.js';
+
+/** Least time between two Reset-Requests for one loss of sync (see maybeSendResetRequest). */
+const RESET_REPEAT_MS = 250;
 
 export type { AuthCheck, AuthMethod, AuthVerdict } from '../auth/types.js';
 import type { UseEncryption } from './ccp/types.js';
@@ -850,12 +853,18 @@ export class PppLink {
     return undefined;
   }
 
-  /** RFC 1962 section 5.1 Reset-Request: at once on a new loss, then once per Restart interval. */
+  /**
+   * RFC 1962 section 5.1 Reset-Request: at once on a new loss, then again when a frame is still
+   * refused RESET_REPEAT_MS later. The answer is the sender's next (flushed) packet; if that is
+   * lost too, nothing else resynchronises the receiver, and waiting the 3 s Restart interval (or
+   * pppd's 1 s) stalled a 5%-lossy link for seconds. Paced, so forged frames cannot make us
+   * send more than a few a second.
+   */
   private maybeSendResetRequest(now: Instant, ch: MppeChannel): void {
     const ccp = this.ccp;
     if (ch.stateless || !ccp || ccp.state !== 'Opened') return;
     const last = this.lastResetRequestAt;
-    const again = ch.receiver.resynchronizing && last !== undefined && now - last >= ccp.options.restartMs;
+    const again = ch.receiver.resynchronizing && last !== undefined && now - last >= Math.min(RESET_REPEAT_MS, ccp.options.restartMs);
     if (!ch.resetRequest && !again) return;
     this.lastResetRequestAt = now;
     this.ccpResetId = (this.ccpResetId + 1) & 0xff;

@@ -317,7 +317,7 @@ test('stateful loss: the receiver sends Reset-Request, the sender flushes, traff
   assert.ok(w.log.has(/S: .*sending CCP Reset-Request/));
 });
 
-test('stateful: a lost Reset-Request is repeated after the Restart interval while packets keep failing', () => {
+test('stateful: a lost Reset-Request (or its flushed answer) is repeated 250 ms on while packets keep failing, not before', () => {
   const policy: MppePolicy = { use: 'yes', keyBits: [128], mode: 'stateful' };
   const w = wire(serverConfig(policy), clientConfig(policy));
   w.start();
@@ -328,18 +328,26 @@ test('stateful: a lost Reset-Request is repeated after the Restart interval whil
     if (!lostReset && dir === 's2c' && protocolOf(f) === PppProtocol.CCP && f[4] === ControlCode.ResetRequest) return (lostReset = true);
     return false;
   };
+  const resets = (): number => w.frames.filter((f) => f.dir === 's2c' && protocolOf(f.bytes) === PppProtocol.CCP && f.bytes[4] === ControlCode.ResetRequest).length;
   for (let n = 0; n < 3; n++) {
     w.client.link.sendIp(datagram(n), 'ipv4');
     w.pump();
   }
   assert.equal(ipPackets(w.server).length, 0);
-  w.run(4000); // past the 3 s Restart interval
-  for (let n = 3; n < 6; n++) {
+  assert.equal(resets(), 1, 'one Reset-Request for the loss (and it was lost)');
+  // (start() ran the wire to t=100 ms; run() takes absolute times)
+  w.run(300);
+  w.client.link.sendIp(datagram(3), 'ipv4');
+  w.pump();
+  assert.equal(resets(), 1, 'not repeated within 250 ms');
+  w.run(400);
+  for (let n = 4; n < 7; n++) {
     w.client.link.sendIp(datagram(n), 'ipv4');
     w.pump();
   }
-  // n=3 fails and repeats the Reset-Request; 4 and 5 arrive.
-  assert.deepEqual(ipPackets(w.server).map((p) => p[4]), [4, 5]);
+  // n=4 fails and repeats the Reset-Request; 5 and 6 arrive.
+  assert.equal(resets(), 2);
+  assert.deepEqual(ipPackets(w.server).map((p) => p[4]), [5, 6]);
 });
 
 test('stateless loss needs no Reset-Request', () => {
