@@ -15,7 +15,7 @@ export const VETH_B_IP = '10.201.0.2';
 export class Netns {
   constructor(readonly name: string) {}
 
-  exec(cmd: readonly string[], opts: { timeoutMs?: number; check?: boolean } = {}): ReturnType<typeof run> {
+  exec(cmd: readonly string[], opts: { timeoutMs?: number; check?: boolean; input?: string } = {}): ReturnType<typeof run> {
     return run(['ip', 'netns', 'exec', this.name, ...cmd], opts);
   }
 

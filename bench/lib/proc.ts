@@ -21,6 +21,8 @@ export interface RunOptions {
   /** Reject when the exit code is not 0 (default true). */
   check?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Text written to the command's standard input (else stdin is /dev/null). */
+  input?: string;
 }
 
 export function run(cmd: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -28,11 +30,15 @@ export function run(cmd: readonly string[], opts: RunOptions = {}): Promise<RunR
   if (file === undefined) return Promise.reject(new Error('run: empty command'));
   const timeoutMs = opts.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const child = spawn(file, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    if (opts.input !== undefined && child.stdin !== null) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(opts.input);
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
     }, timeoutMs);
