@@ -8,7 +8,8 @@
  *    stdin) until the server lists them all in `/ppp active` and every interface exists on both
  *    sides;
  * 2. resident memory of each daemon (VmRSS) and per session;
- * 3. idle CPU of each daemon over `--idle-seconds` (LCP echoes, HELLOs, timers);
+ * 3. idle CPU of each daemon over `--idle-seconds` (default 70: one round of L2TP HELLOs, sent
+ *    after 60 s of silence, and of LCP echoes, after keepalive-timeout's 30 s);
  * 4. the server's console with that many sessions: `/ppp active print count-only` and the full
  *    `/ppp active print`;
  * 5. a ping through `--pings` sessions spread over the range (`ping -I cN` to the server's
@@ -21,7 +22,7 @@
  *    session down, removes every interface and saves its configuration).
  *
  * Run as root from the repository root after `npm run build`:
- *   node --import tsx bench/sessions.ts [--sessions 2000] [--idle-seconds 20] [--pings 10] [--encrypted]
+ *   node --import tsx bench/sessions.ts [--sessions 2000] [--idle-seconds 70] [--pings 10] [--encrypted]
  * `--encrypted` keeps RouterOS's default-encryption profiles (MS-CHAPv2 and MPPE-128 per
  * session) instead of the plain `default` ones. Results: a table on stdout and JSON in
  * bench/results/sessions-<date>.json.
@@ -52,7 +53,7 @@ interface Options {
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { sessions: 2000, idleSeconds: 20, pings: 10, encrypted: false };
+  const o: Options = { sessions: 2000, idleSeconds: 70, pings: 10, encrypted: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -67,7 +68,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--pings') o.pings = num(0, 100);
     else if (a === '--encrypted') o.encrypted = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node --import tsx bench/sessions.ts [--sessions 2000] [--idle-seconds 20] [--pings 10] [--encrypted]');
+      console.log('usage: node --import tsx bench/sessions.ts [--sessions 2000] [--idle-seconds 70] [--pings 10] [--encrypted]');
       process.exit(0);
     } else throw new Error(`unknown argument ${String(a)}`);
   }

@@ -23,7 +23,7 @@ import type { Logger } from '../core/log.js';
 import type { ChangeRecord, ConfigStore } from '../config/store.js';
 import { MAIN_SOCKET } from '../l2tp/types.js';
 import { EngineDriver } from '../platform/driver.js';
-import { IpRoute2 } from '../platform/netlink-or-ip.js';
+import { IpRoute2, type IpArgs } from '../platform/netlink-or-ip.js';
 import { AddressListSync } from '../platform/nft.js';
 import { cryptoRandom } from '../platform/random.js';
 import type { HostResolver } from '../platform/resolver.js';
@@ -68,6 +68,8 @@ export class NetworkDriver {
   private listenAddress = '0.0.0.0';
   private readonly interfaces = new Map<SessionKey, InterfaceSlot>();
   private readonly ip: IpRoute2;
+  /** The interface-up group still taking members (see execute). */
+  private upGroup: InterfaceUp[] | undefined;
   private readonly openTunFn: typeof openTun;
   private readonly addressLists: NonNullable<NetworkOptions['addressLists']>;
   private chain: Promise<void> = Promise.resolve();
@@ -240,9 +242,19 @@ export class NetworkDriver {
       case 'close-socket':
         this.sockets.close(c.socket);
         return;
-      case 'interface-up':
-        this.enqueue(() => this.interfaceUp(c));
+      case 'interface-up': {
+        // Consecutive interface-ups share one job and one `ip` process (a reconnect storm brings
+        // hundreds at once); any other job closes the group, so the order of jobs is kept.
+        let group = this.upGroup;
+        if (group === undefined || group.length >= MAX_UP_GROUP) {
+          const g: InterfaceUp[] = [];
+          group = g;
+          this.enqueue(() => this.interfacesUp(g), true);
+          this.upGroup = g;
+        }
+        group.push(c);
         return;
+      }
       case 'interface-down':
         this.enqueue(() => this.interfaceDown(c.key, c.routes));
         return;
@@ -272,13 +284,46 @@ export class NetworkDriver {
     }
   }
 
-  private enqueue(job: () => Promise<void>): void {
+  private enqueue(job: () => Promise<void>, keepUpGroup = false): void {
+    if (!keepUpGroup) this.upGroup = undefined;
     this.chain = this.chain.then(job).catch((err: unknown) => {
       this.opts.logger.log(['l2tp', 'error'], `network: ${err instanceof Error ? err.message : String(err)}`);
     });
   }
 
-  private async interfaceUp(c: Extract<RouterCommand, { type: 'interface-up' }>): Promise<void> {
+  /** A group of interface-ups: each TUN opened in turn, then one `ip -force -batch` for all. */
+  private async interfacesUp(group: InterfaceUp[]): Promise<void> {
+    if (this.upGroup === group) this.upGroup = undefined;
+    const commands: IpArgs[] = [];
+    const owners: InterfaceUp[] = [];
+    for (const c of group) {
+      let mine: IpArgs[] | undefined;
+      try {
+        mine = await this.openInterface(c);
+      } catch (err) {
+        this.opts.logger.log(['l2tp', 'error'], `${c.name}: cannot create interface ${c.kernelName}: ${err instanceof Error ? err.message : String(err)}`);
+        continue;
+      }
+      if (mine === undefined) continue;
+      for (const a of mine) {
+        commands.push(a);
+        owners.push(c);
+      }
+    }
+    const failures = await this.ip.runBatchForce(commands);
+    const failed = new Set<InterfaceUp>();
+    for (const [line, message] of failures) {
+      const c = owners[line];
+      if (c !== undefined) failed.add(c);
+      this.opts.logger.log(['l2tp', 'error'], `${c?.name ?? 'interfaces'}: ip ${(commands[line] ?? []).join(' ')}: ${message}`);
+    }
+    for (const c of new Set(owners)) {
+      if (!failed.has(c)) this.opts.logger.log(['l2tp', 'debug'], `${c.name}: interface ${c.kernelName} up, ${c.local} -> ${c.remote}, mtu ${c.mtu}`);
+    }
+  }
+
+  /** Opens one session's TUN and wires it; returns the `ip` commands that finish it (none if it went away meanwhile). */
+  private async openInterface(c: InterfaceUp): Promise<IpArgs[] | undefined> {
     const slot: InterfaceSlot = {
       tun: undefined,
       kernelName: c.kernelName,
@@ -294,7 +339,7 @@ export class NetworkDriver {
     await writeFile(`/proc/sys/net/ipv6/conf/${c.kernelName}/disable_ipv6`, '1').catch(() => undefined);
     if (slot.closed || this.interfaces.get(c.key) !== slot) {
       tun.close();
-      return;
+      return undefined;
     }
     slot.tun = tun;
     tun.onError((err) => this.opts.logger.log(['l2tp', 'error'], `${c.name}: ${err.message}`));
@@ -308,12 +353,11 @@ export class NetworkDriver {
         }
       });
     });
-    const batch = this.ip.batch();
-    batch.add(['link', 'set', 'dev', c.kernelName, 'up']);
-    batch.add(['addr', 'add', c.local, 'peer', `${c.remote}/32`, 'dev', c.kernelName]);
-    for (const r of c.routes) batch.add(routeArgs('replace', r, c.kernelName));
-    await batch.run();
-    this.opts.logger.log(['l2tp', 'debug'], `${c.name}: interface ${c.kernelName} up, ${c.local} -> ${c.remote}, mtu ${c.mtu}`);
+    return [
+      ['link', 'set', 'dev', c.kernelName, 'up'],
+      ['addr', 'add', c.local, 'peer', `${c.remote}/32`, 'dev', c.kernelName],
+      ...c.routes.map((r) => routeArgs('replace', r, c.kernelName)),
+    ];
   }
 
   private async interfaceReaddress(c: Extract<RouterCommand, { type: 'interface-readdress' }>): Promise<void> {
@@ -341,6 +385,11 @@ export class NetworkDriver {
     slot.tun?.close();
   }
 }
+
+type InterfaceUp = Extract<RouterCommand, { type: 'interface-up' }>;
+
+/** Most interfaces one `ip` batch brings up, so the first of a storm do not wait for the last. */
+const MAX_UP_GROUP = 256;
 
 function routeArgs(op: 'replace' | 'del', r: RouteSpec, dev: string): string[] {
   const args = ['route', op, r.dst];

@@ -144,6 +144,17 @@ test('addresses, routes, links, proxy-ARP and left-over cleanup in a fresh netns
   const count = (await ip.run(['route', 'show'])).split('\n').filter((l) => /^10\.22[01]\./.test(l)).length;
   assert.equal(count, 200);
 
+  // -force: every line is tried, and the failures come back by line.
+  const failures = await ip.runBatchForce([
+    ipCommands.addRoute('10.230.0.0/24', 'l2tpv1'),
+    ipCommands.addRoute('10.230.1.0/24', 'l2tpnone'),
+    ipCommands.addRoute('10.230.2.0/24', 'l2tpv1'),
+  ]);
+  assert.deepEqual([...failures.keys()], [1]);
+  assert.match(failures.get(1) ?? '', /Cannot find device "l2tpnone"/);
+  assert.equal((await ip.run(['route', 'show'])).split('\n').filter((l) => /^10\.230\.[02]\./.test(l)).length, 2);
+  assert.equal((await ip.runBatchForce([])).size, 0);
+
   // A failing batch line stops the batch and reports it.
   await assert.rejects(ip.runBatch([ipCommands.addRoute('10.220.0.0/24', 'l2tpv1')]), (e: unknown) => e instanceof IpError && e.code === 'IP_ERR_EXIT');
 

@@ -241,9 +241,36 @@ export class IpRoute2 {
    */
   async runBatch(commands: readonly IpArgs[]): Promise<void> {
     if (commands.length === 0) return;
-    // Arguments were validated by ipCommands (no whitespace/newline), so a plain join is exact.
-    for (const c of commands) for (const a of c) if (/[\s"'\\#]/.test(a) || a === '') throw new IpError('IP_ERR_ARG', `batch argument ${JSON.stringify(a)} is not plain`);
-    await this.spawnIp(['-batch', '-'], commands.map((c) => c.join(' ')).join('\n') + '\n');
+    await this.spawnIp(['-batch', '-'], batchScript(commands));
+  }
+
+  /**
+   * Runs many commands in one `ip -force -batch -` process, which goes on past failing lines.
+   * Resolves with the failures by line index (0-based, into `commands`) and iproute2's message;
+   * an empty map when every line worked. Rejects only when `ip` could not run or timed out.
+   */
+  async runBatchForce(commands: readonly IpArgs[]): Promise<Map<number, string>> {
+    const failures = new Map<number, string>();
+    if (commands.length === 0) return failures;
+    const script = batchScript(commands);
+    let stderr: string;
+    try {
+      stderr = (await this.spawnIp(['-force', '-batch', '-'], script)).stderr;
+    } catch (e) {
+      if (!(e instanceof IpError) || e.code !== 'IP_ERR_EXIT') throw e;
+      stderr = e.stderr;
+    }
+    // iproute2 prints the error, then "Command failed -:N" (N counted from 1).
+    let pending: string[] = [];
+    for (const line of stderr.split('\n')) {
+      const m = /^Command failed -:(\d+)/.exec(line);
+      if (m) {
+        failures.set(Number(m[1]) - 1, pending.join('; ') || 'failed');
+        pending = [];
+      } else if (line.trim() !== '') pending.push(line.trim());
+    }
+    if (failures.size === 0 && pending.length > 0) failures.set(-1, pending.join('; '));
+    return failures;
   }
 
   /** Collects commands for one `runBatch`. */
@@ -275,9 +302,9 @@ export class IpRoute2 {
    */
   async deleteLinksAsGroup(devs: readonly string[], group: number): Promise<void> {
     if (devs.length === 0) return;
-    const lines = devs.map((d) => ipCommands.setLinkGroup(d, group).join(' '));
-    lines.push(ipCommands.deleteLinkGroup(group).join(' '));
-    await this.spawnIp(['-force', '-batch', '-'], lines.join('\n') + '\n');
+    const commands = devs.map((d) => ipCommands.setLinkGroup(d, group));
+    commands.push(ipCommands.deleteLinkGroup(group));
+    await this.spawnIp(['-force', '-batch', '-'], batchScript(commands));
   }
 
   /** Lists links, optionally only those whose name starts with `namePrefix` (crash left-overs). */
@@ -340,6 +367,13 @@ export class IpRoute2 {
     // netns (`ip netns exec` also remounts /sys for it). tee, not a shell: no quoting involved.
     await this.spawnIp(['netns', 'exec', this.netns, 'tee', path], value, false);
   }
+}
+
+/** The `ip -batch` input for `commands`, one per line. */
+function batchScript(commands: readonly IpArgs[]): string {
+  // Arguments were validated by ipCommands (no whitespace/newline), so a plain join is exact.
+  for (const c of commands) for (const a of c) if (/[\s"'\\#]/.test(a) || a === '') throw new IpError('IP_ERR_ARG', `batch argument ${JSON.stringify(a)} is not plain`);
+  return commands.map((c) => c.join(' ')).join('\n') + '\n';
 }
 
 export class IpBatch {
