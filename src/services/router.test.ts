@@ -128,6 +128,34 @@ describe('router: RouterOS configuration drives the L2TP/PPP service', () => {
     assert.ok(office.commands.some((c) => c.type === 'interface-down'));
   });
 
+  it('one user with several sessions: kernel names l2tp-Home, -1, -2, and a freed suffix is the next one given', () => {
+    const { net, office, home } = routerPair((a, seed) => new RouterNode(a, seed));
+    office.change(0, (s) => s.set('interface l2tp-server server', [''], { enabled: 'yes', authentication: 'mschap2' }));
+    office.change(0, (s) => s.add('ip pool', { name: 'p', ranges: '172.16.9.2-172.16.9.50' }));
+    office.change(0, (s) => s.add('ppp secret', { name: 'Home', service: 'l2tp', password: '123', 'local-address': '172.16.9.1', 'remote-address': 'p' }));
+    const ids = ['a', 'b', 'c'].map((n) => home.addClient(0, { name: `out-${n}`, user: 'Home', password: '123' }));
+    const connected = (id: string): boolean => home.router.monitor('interface l2tp-client', id)?.['status'] === 'connected';
+    const r = runNetwork(net, [office, home], { timeLimit: 60_000, until: () => ids.every(connected) });
+    assert.equal(r.reason, 'until');
+    const upNames = (): string[] => office.commands.flatMap((c) => (c.type === 'interface-up' ? [c.kernelName] : []));
+    assert.deepEqual([...upNames()].sort(), ['l2tp-Home', 'l2tp-Home-1', 'l2tp-Home-2']);
+    // Take down the session named l2tp-Home-1 (found by its address); the next session gets -1
+    // back, not -3.
+    const ups = office.commands.flatMap((c) => (c.type === 'interface-up' ? [c] : []));
+    const remote = ups.find((c) => c.kernelName === 'l2tp-Home-1')?.remote;
+    const victim = ids.find((id) => home.router.monitor('interface l2tp-client', id)?.['local-address'] === remote);
+    assert.ok(victim !== undefined);
+    home.change(r.now, (s) => s.disable('interface l2tp-client', [victim]));
+    const r2 = runNetwork(net, [office, home], { start: r.now, timeLimit: r.now + 10_000, until: () => office.commands.some((c) => c.type === 'interface-down') });
+    const down = office.commands.find((c) => c.type === 'interface-down');
+    assert.ok(down && down.type === 'interface-down');
+    assert.equal(down.kernelName, 'l2tp-Home-1');
+    home.change(r2.now, (s) => s.enable('interface l2tp-client', [victim]));
+    const before = upNames().length;
+    runNetwork(net, [office, home], { start: r2.now, timeLimit: r2.now + 60_000, until: () => upNames().length > before });
+    assert.equal(upNames().at(-1), 'l2tp-Home-1');
+  });
+
   it('dial-on-demand: placeholder interface and routes first, the first packet dials and is delivered', () => {
     const net = new MemoryNetwork({ seed: 1, delayMs: 2, lossProbability: 0, duplicateProbability: 0, reorderProbability: 0, reorderMaxExtraMs: 0 });
     const office = new RouterNode(OFFICE, 1);

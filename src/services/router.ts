@@ -121,9 +121,18 @@ export type RouterCommand =
 
 type ClientStatus = 'dialing' | 'verifying password...' | 'connected' | 'disconnected' | 'terminating...';
 
+/** A kernel name with a `-n` suffix, the base cut so the whole stays within 15 characters. */
+function suffixedName(base: string, n: number): string {
+  const suffix = `-${n}`;
+  return base.slice(0, 15 - suffix.length) + suffix;
+}
+
 interface UpInterface {
   readonly name: string;
   readonly kernelName: string;
+  /** The base and suffix `kernelName` was made from (suffix 0: the base itself). */
+  readonly kernelBase: string;
+  readonly kernelSuffix: number;
   readonly remote: string;
   /** Routes of the session itself (secret routes, add-default-route). */
   readonly own: readonly RouteSpec[];
@@ -216,6 +225,8 @@ export class L2tpRouter implements RuntimeProvider {
   /** Interfaces up, by session; their kernel names in use. */
   private readonly interfaces = new Map<SessionKey, UpInterface>();
   private readonly kernelNames = new Set<string>();
+  /** Per kernel-name base, the lowest suffix that may be free (so a storm of one user's sessions is O(1) each). */
+  private readonly kernelSuffixHint = new Map<string, number>();
   private listening = false;
   private nextSocket = CLIENT_SOCKET_BASE;
   private nextSessionIndex = 1;
@@ -726,9 +737,9 @@ export class L2tpRouter implements RuntimeProvider {
 
   private interfaceUp(key: SessionKey, name: string, local: string, remote: string, mtu: number, own: readonly RouteSpec[]): void {
     if (this.interfaces.has(key)) return;
-    const kernelName = this.kernelNameFor(name);
+    const { kernelName, kernelBase, kernelSuffix } = this.kernelNameFor(name);
     const routes: RouteSpec[] = [...own, ...this.staticRoutesVia(name, remote)];
-    this.interfaces.set(key, { name, kernelName, remote, own, routes });
+    this.interfaces.set(key, { name, kernelName, kernelBase, kernelSuffix, remote, own, routes });
     this.kernelNames.add(kernelName);
     this.commands.push({ type: 'interface-up', key, name, kernelName, local, remote, mtu, routes });
   }
@@ -738,21 +749,25 @@ export class L2tpRouter implements RuntimeProvider {
     if (!i) return;
     this.interfaces.delete(key);
     this.kernelNames.delete(i.kernelName);
+    const hint = this.kernelSuffixHint.get(i.kernelBase);
+    if (i.kernelSuffix > 0 && hint !== undefined && i.kernelSuffix < hint) this.kernelSuffixHint.set(i.kernelBase, i.kernelSuffix);
     this.commands.push({ type: 'interface-down', key, kernelName: i.kernelName, routes: i.routes });
   }
 
   /** The RouterOS name if Linux accepts it, else a sanitised, unique form of at most 15 chars. */
-  private kernelNameFor(name: string): string {
+  private kernelNameFor(name: string): { kernelName: string; kernelBase: string; kernelSuffix: number } {
     let base = name.replace(/^<|>$/g, '').replace(/[^A-Za-z0-9_.-]/g, '_');
     if (base === '' || base === '.' || base === '..') base = 'l2tp';
     base = base.slice(0, 15);
-    if (!this.kernelNames.has(base)) return base;
-    for (let n = 1; n < 100_000; n++) {
-      const suffix = `-${n}`;
-      const candidate = base.slice(0, 15 - suffix.length) + suffix;
-      if (!this.kernelNames.has(candidate)) return candidate;
+    if (!this.kernelNames.has(base)) return { kernelName: base, kernelBase: base, kernelSuffix: 0 };
+    for (let n = this.kernelSuffixHint.get(base) ?? 1; n < 100_000; n++) {
+      const candidate = suffixedName(base, n);
+      if (!this.kernelNames.has(candidate)) {
+        this.kernelSuffixHint.set(base, n + 1);
+        return { kernelName: candidate, kernelBase: base, kernelSuffix: n };
+      }
     }
-    return base;
+    return { kernelName: base, kernelBase: base, kernelSuffix: 0 };
   }
 
   /** The kernel name of a RouterOS interface name, when it is up. */
@@ -959,7 +974,8 @@ export class L2tpRouter implements RuntimeProvider {
 
   private ifaceRow(item: Item, type: string, running: boolean, mtu: number | undefined, key: SessionKey | undefined): RuntimeRow {
     const flags = (item.values['disabled'] === 'yes' ? 'X' : '') + (running ? 'R' : '');
-    const kernel = running ? this.kernelNameOf(item.values['name'] ?? '') : undefined;
+    // By session key (a map lookup): a scan by name made `/interface print` quadratic in sessions.
+    const kernel = !running ? undefined : key !== undefined ? this.interfaces.get(key)?.kernelName : this.kernelNameOf(item.values['name'] ?? '');
     return {
       id: item.id,
       ...(flags ? { flags } : {}),
