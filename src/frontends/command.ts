@@ -202,12 +202,16 @@ export function executeCommand(
     return { lines, changes: [] };
   }
   if (!def || !verbsOf(def).includes(cmd.verb)) return fail('CMD_BAD_COMMAND', `bad command name ${cmd.verb}`);
-  const rows = collectRows(store, runtime, key);
+  // Collected on first use: an `add` needs none, and a script of thousands of adds would
+  // otherwise collect every row (with its runtime status) once per line.
+  let collected: RowView[] | undefined;
+  const rows = (): RowView[] => (collected ??= collectRows(store, runtime, key));
   const selected = (): string[] | CommandError => {
     if (cmd.items === undefined || cmd.items.length === 0) return new CommandError('CMD_MISSING_ITEM', 'no such item');
-    return resolveItems(def, rows, cmd.items, ctx.numbering(key));
+    return resolveItems(def, rows(), cmd.items, ctx.numbering(key));
   };
-  const isDynamic = (id: string): boolean => rows.some((r) => r.id === id && r.dynamic);
+  let dynamicIds: Set<string> | undefined;
+  const isDynamic = (id: string): boolean => (dynamicIds ??= new Set(rows().filter((r) => r.dynamic).map((r) => r.id))).has(id);
 
   switch (cmd.verb) {
     case 'add': {
@@ -250,7 +254,7 @@ export function executeCommand(
           : formatSingleton(def, values);
         return { lines, changes: [] };
       }
-      const shown = cmd.where ? rows.filter((r) => cmd.where !== undefined && evaluate(def, r, cmd.where)) : rows;
+      const shown = cmd.where ? rows().filter((r) => cmd.where !== undefined && evaluate(def, r, cmd.where)) : rows();
       // proplist= (API `.proplist`): only the listed properties, in schema order.
       const proplist = cmd.args.get('proplist')?.split(',');
       const view: MenuDef = proplist === undefined ? def : { ...def, properties: def.properties.filter((p) => proplist.includes(p.name)) };
@@ -274,7 +278,7 @@ export function executeCommand(
         const term: Expr = { kind: 'cmp', prop: k, op: '=', value: v };
         expr = expr ? { kind: 'and', left: expr, right: term } : term;
       }
-      const ids = rows.filter((r) => expr === undefined || evaluate(def, r, expr)).map((r) => r.id);
+      const ids = rows().filter((r) => expr === undefined || evaluate(def, r, expr)).map((r) => r.id);
       return { lines: [ids.join(';')], changes: [], ids };
     }
     case 'get': {
@@ -283,7 +287,7 @@ export function executeCommand(
       else {
         const ids = selected();
         if (ids instanceof CommandError) return { lines: [], error: ids, changes: [] };
-        const row = rows.find((r) => r.id === ids[0]);
+        const row = rows().find((r) => r.id === ids[0]);
         if (!row) return fail('CFG_NO_SUCH_ITEM', 'no such item');
         values = row.values;
       }
