@@ -23,6 +23,7 @@
  *
  * Run as root from the repository root after `npm run build`:
  *   node --import tsx bench/sessions.ts [--sessions 2000] [--idle-seconds 70] [--pings 10] [--encrypted]
+ * `BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=DIR"` passes node flags to both daemons.
  * `--encrypted` keeps RouterOS's default-encryption profiles (MS-CHAPv2 and MPPE-128 per
  * session) instead of the plain `default` ones. Results: a table on stdout and JSON in
  * bench/results/sessions-<date>.json.
@@ -87,7 +88,9 @@ function log(msg: string): void {
 
 async function startDaemon(ns: Netns, name: string): Promise<Daemon> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-sessions-'));
-  const proc = ns.spawn(name, [process.execPath, CLI, 'start', '--data-dir', dir]);
+  // BENCH_NODE_FLAGS: node flags for both daemons (e.g. --cpu-prof --cpu-prof-dir=DIR).
+  const nodeFlags = (process.env['BENCH_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  const proc = ns.spawn(name, [process.execPath, ...nodeFlags, CLI, 'start', '--data-dir', dir]);
   const sock = join(dir, 'control.sock');
   const deadline = Date.now() + 15_000;
   while (!existsSync(sock)) {
