@@ -93,6 +93,14 @@ describe('router: address lists and on-up / on-down scripts', () => {
     assert.deepEqual(office.lastSets(), { scripted: [] });
   });
 
+  it('on-up reads the running session with [command] substitution: /ppp active get [find name=$user] address', () => {
+    const { net, office, home, clientId } = setup({
+      'on-up': ':local a [/ppp active get [find name=$user] address]; :local n [/ppp active print count-only]; :log info "$user has $a of $n active"',
+    });
+    connect(net, office, home, clientId);
+    assert.deepEqual(office.scriptLog(), ['script,info Home has 172.16.1.2 of 1 active']);
+  });
+
   it('a failing script is logged as script,error <profile> on-up: <message>; the session stays up', () => {
     const { net, office, home, clientId } = setup({ 'on-up': ':put ok; :frobnicate' });
     connect(net, office, home, clientId);

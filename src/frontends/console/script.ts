@@ -12,7 +12,10 @@
  * - Commands: `:put`, `:local`, `:global`, `:set`, `:log <info|warning|error|debug> <text>`,
  *   `:if (<a> = <b>) do={...} else={...}` (`=`, `!=`, `<`, `>`, `<=`, `>=`; numbers compare as
  *   numbers; a lone value is true unless empty, `false`, `no` or `0`). Nothing loops; blocks
- *   nest at most MAX_BLOCK_DEPTH deep and a run executes at most MAX_COMMANDS commands.
+ *   nest at most MAX_BLOCK_DEPTH deep and a run executes at most MAX_COMMANDS commands (an
+ *   operator's session may allow more, SessionOptions.maxCommands).
+ * - `[command]` substitution (session.ts, expandBrackets): in script commands, `:if` conditions
+ *   and property values, replaced by the command's value; not inside double quotes.
  */
 import type { Token, Segment } from './tokenizer.js';
 import { splitWord } from './tokenizer.js';

@@ -297,6 +297,30 @@ test('scripting: variables given by the caller, :if with comparisons, :log to th
   assert.deepEqual(s.store.items('ip firewall address-list')[0]?.values, { list: 'vpn', address: '10.0.0.5', comment: 'alice', disabled: 'no' });
 });
 
+test('scripting: [command] substitution in script commands, :if conditions and property values', () => {
+  const s = fresh();
+  ok(s, '/system identity set name=office; /ppp secret add name=alice password=a1 remote-address=10.0.0.5; /ppp secret add name=bob password=b2');
+  assert.deepEqual(ok(s, ':put [/system identity get name]'), ['office']);
+  assert.deepEqual(ok(s, ':local who alice; :local ip [/ppp secret get [find name=$who] remote-address]; :put "ip=$ip"'), ['ip=10.0.0.5']);
+  assert.deepEqual(ok(s, ':put [/ppp secret print count-only]'), ['2']);
+  assert.deepEqual(ok(s, ':if ([/ppp secret print count-only] > 1) do={ :put many } else={ :put few }'), ['many']);
+  // As a property value (joined to `name=`), and `add` gives its new id.
+  ok(s, ':local id [/ppp secret add name=carol password=[/ppp secret get [find name=bob] password]]; :global newid $id');
+  assert.equal(s.store.findByName('ppp secret', 'carol')?.values['password'], 'b2');
+  assert.equal(s.global('newid'), s.store.findByName('ppp secret', 'carol')?.id);
+  // `find` in a value gives the ids, `;`-separated; [find] selecting items is untouched.
+  assert.equal(ok(s, ':put [/ppp secret find]')[0]?.split(';').length, 3);
+  ok(s, '/ppp secret disable [find name=carol]');
+  assert.equal(s.store.findByName('ppp secret', 'carol')?.values['disabled'], 'yes');
+  // Errors inside a bracket are the run's errors, and a bracketed script command is refused.
+  assert.equal(errorOf(s, ':put [/ppp secret get [find name=nobody] password]').code, 'CFG_NO_SUCH_ITEM');
+  assert.equal(errorOf(s, ':put [:put x]').code, 'CON_BAD_COMMAND');
+  assert.equal(errorOf(s, ':put [/ppp secret get').code, 'CON_SYNTAX');
+  // Bounded like any command: each bracket counts.
+  const limited = new ConsoleSession(new ConfigStore(), new MemoryRuntime(), { maxCommands: 3 });
+  assert.equal(limited.run(':put [/system identity get name] [/system identity get name] [/system identity get name]').error?.code, 'CON_SCRIPT_LIMIT');
+});
+
 test('scripting errors: unknown commands and bad syntax are errors with positions, never throws; bounded', () => {
   const s = fresh();
   assert.deepEqual(errorOf(s, ':put a; :frobnicate x'), { code: 'CON_BAD_COMMAND', message: 'bad command name frobnicate (line 1 column 9)' });

@@ -28,7 +28,7 @@ import { CommandError, VERB_SPECS, executeCommand, type CommandContext } from '.
 import { expressionNames } from '../rows.js';
 import { matchingBracket, parseCommand, parsePath, resolveName, splitCommands, verbsAt } from './parser.js';
 import { LOG_LEVELS, MAX_BLOCK_DEPTH, MAX_COMMANDS, SCRIPT_COMMANDS, Scope, evaluateCondition, substitute, type LogLevel } from './script.js';
-import { splitWord, tokenize, type Token } from './tokenizer.js';
+import { splitWord, tokenize, type Segment, type Token } from './tokenizer.js';
 
 export interface SessionOptions {
   readonly user?: string;
@@ -149,7 +149,10 @@ export class ConsoleSession {
       const r = this.scriptCommand(cmdTokens, scope, state, depth);
       return r ? fail(r) : undefined;
     }
-    const parsed = parseCommand(substitute(cmdTokens, lookupIn(scope, this.globals)), this.cwd);
+    // `name=[command]`: the command's value becomes the property value.
+    const expanded = this.expandBrackets(cmdTokens, scope, state, depth, false);
+    if (expanded instanceof CommandError) return fail(expanded);
+    const parsed = parseCommand(substitute(expanded, lookupIn(scope, this.globals)), this.cwd);
     if (parsed instanceof CommandError) return fail(parsed);
     if (parsed.kind === 'empty') return undefined;
     if (parsed.kind === 'cd') {
@@ -162,12 +165,7 @@ export class ConsoleSession {
       state.changes.push(...r.changes);
       return r.error;
     }
-    const ctx: CommandContext = {
-      numbering: (menu) => this.numbering.get(menu),
-      ...(this.options.exportHeader ? { exportHeader: this.options.exportHeader } : {}),
-      ...(this.options.writeFile ? { writeFile: this.options.writeFile } : {}),
-    };
-    const r = executeCommand(this.store, this.runtime, parsed.command, ctx);
+    const r = executeCommand(this.store, this.runtime, parsed.command, this.commandContext());
     state.lines.push(...r.lines);
     state.changes.push(...r.changes);
     if (r.numbering) this.numbering.set(r.numbering.menu, r.numbering.ids);
@@ -185,6 +183,74 @@ export class ConsoleSession {
     return this.execBlock(tokens, new Scope(scope), state, depth + 1);
   }
 
+  private commandContext(): CommandContext {
+    return {
+      numbering: (menu) => this.numbering.get(menu),
+      ...(this.options.exportHeader ? { exportHeader: this.options.exportHeader } : {}),
+      ...(this.options.writeFile ? { writeFile: this.options.writeFile } : {}),
+    };
+  }
+
+  /**
+   * Command substitution: replaces `[command]` groups by the command's value (`evalBracket`).
+   * `all` (script commands and `:if` conditions): every top-level group; otherwise (ordinary
+   * commands) only a group right after a word ending in `=` (`gateway=[/interface get ...]`),
+   * since `[find ...]` elsewhere selects items and is the parser's. A group adjacent to the word
+   * before it is joined to that word. Returns an error not yet reported.
+   */
+  private expandBrackets(tokens: readonly Token[], scope: Scope, state: RunState, depth: number, all: boolean): Token[] | CommandError {
+    if (!tokens.some((t) => t.kind === '[')) return [...tokens];
+    const out: Token[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (t.kind !== '[') {
+        out.push(t);
+        continue;
+      }
+      const close = matchingBracket(tokens, i);
+      if (close < 0) return syntaxError(t);
+      const prev = out[out.length - 1];
+      const joined = prev?.kind === 'word' && prev.end === t.start;
+      const isValue = joined && prev.segments.at(-1)?.quoted === false && prev.text.endsWith('=');
+      if (!all && !isValue) {
+        for (let k = i; k <= close; k++) out.push(tokens[k]!);
+        i = close;
+        continue;
+      }
+      const value = this.evalBracket(tokens.slice(i + 1, close), scope, state, depth, t);
+      if (value instanceof CommandError) return value;
+      const segment: Segment = { text: value, quoted: true };
+      const end = tokens[close]!.end;
+      if (joined) out[out.length - 1] = { ...prev, segments: [...prev.segments, segment], text: prev.text + value, end };
+      else out.push({ kind: 'word', segments: [segment], text: value, line: t.line, column: t.column, start: t.start, end });
+      i = close;
+    }
+    return out;
+  }
+
+  /**
+   * The value of a bracketed command, as RouterOS scripts use it: what it prints (`get` a
+   * property, `print count-only`, `find`'s ids joined by `;`), or the ids an `add` made. Counts
+   * as a command of the run; its changes are the run's.
+   */
+  private evalBracket(inner: readonly Token[], scope: Scope, state: RunState, depth: number, at: Token): string | CommandError {
+    const limit = this.options.maxCommands ?? MAX_COMMANDS;
+    if (++state.commands > limit) return new CommandError('CON_SCRIPT_LIMIT', `failure: script runs more than ${limit} commands`);
+    if (depth + 1 > MAX_BLOCK_DEPTH) return new CommandError('CON_SCRIPT_LIMIT', `failure: blocks nested more than ${MAX_BLOCK_DEPTH} deep${where(at)}`);
+    const first = inner[0];
+    if (first === undefined || first.kind === 'eof') return '';
+    if (first.kind === 'word' && first.text.startsWith(':')) return new CommandError('CON_BAD_COMMAND', `bad command name ${first.text.slice(1)}${where(first)}`);
+    const expanded = this.expandBrackets(inner, scope, state, depth + 1, false);
+    if (expanded instanceof CommandError) return expanded;
+    const parsed = parseCommand(substitute(expanded, lookupIn(scope, this.globals)), this.cwd);
+    if (parsed instanceof CommandError) return parsed;
+    if (parsed.kind !== 'command') return syntaxError(at);
+    const r = executeCommand(this.store, this.runtime, parsed.command, this.commandContext());
+    state.changes.push(...r.changes);
+    if (r.error) return r.error;
+    return r.lines.length > 0 ? r.lines.join('\n') : (r.ids ?? []).join(';');
+  }
+
   /** `:put`, `:local`, `:global`, `:set`, `:log`, `:if`. Returns an error not yet reported. */
   private scriptCommand(cmd: readonly Token[], scope: Scope, state: RunState, depth: number): CommandError | undefined {
     const head = cmd[0];
@@ -194,7 +260,9 @@ export class ConsoleSession {
     if (name === 'none' || name === 'ambiguous') return new CommandError('CON_BAD_COMMAND', `bad command name ${word}${where(head)}`);
     const lookup = lookupIn(scope, this.globals);
     if (name === 'if') return this.scriptIf(cmd, scope, state, depth);
-    const args = substitute(cmd.slice(1), lookup);
+    const expanded = this.expandBrackets(cmd.slice(1), scope, state, depth, true);
+    if (expanded instanceof CommandError) return expanded;
+    const args = substitute(expanded, lookup);
     const nonWord = args.find((t) => t.kind !== 'word');
     if (nonWord) return new CommandError('CON_SYNTAX', `syntax error${where(nonWord)}`);
     switch (name) {
@@ -234,7 +302,9 @@ export class ConsoleSession {
     if (!head || open?.kind !== '(') return new CommandError('CON_SYNTAX', `syntax error${where(open ?? head)}`);
     const close = matchingBracket(cmd, 1);
     if (close < 0) return new CommandError('CON_SYNTAX', `syntax error${where(open)}`);
-    const cond = evaluateCondition(substitute(cmd.slice(2, close), lookupIn(scope, this.globals)));
+    const inside = this.expandBrackets(cmd.slice(2, close), scope, state, depth, true);
+    if (inside instanceof CommandError) return inside;
+    const cond = evaluateCondition(substitute(inside, lookupIn(scope, this.globals)));
     if (cond === undefined) return new CommandError('CON_SYNTAX', `syntax error${where(open)}`);
     const blocks = new Map<string, { tokens: Token[]; at: Token }>();
     let pos = close + 1;
