@@ -73,7 +73,10 @@ describe('router: RouterOS configuration drives the L2TP/PPP service', () => {
     assert.equal(r2.reason, 'until');
     assert.equal(office.router.rows('ppp active').length, 0);
     const secret = office.store.findByName('ppp secret', 'Home')!;
-    assert.equal(office.router.status('ppp secret', secret.id)?.values?.['last-caller-id'], HOME.ip);
+    const last = office.router.status('ppp secret', secret.id)?.values ?? {};
+    assert.equal(last['last-caller-id'], HOME.ip);
+    assert.match(last['last-logged-out'] ?? '', /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    assert.equal(last['last-disconnect-reason'], 'disconnected by admin');
     const r3 = runNetwork(net, [office, home], { start: r2.now, timeLimit: r2.now + 30_000, until: () => home.router.monitor('interface l2tp-client', clientId)?.['status'] === 'connected' });
     assert.equal(r3.reason, 'until');
     assert.ok(r3.now - r2.now >= 5_000, 'redial waited for the backoff');
