@@ -186,8 +186,22 @@ function links(): string[] {
 
 if (process.env['L2TP_TUNTEST_CHILD'] === '1') {
   await runChild();
+} else if (process.env['L2TP_TUNTEST_CHILD'] === 'close-without-ip') {
+  await runCloseWithoutIp();
 } else {
   registerTests();
+}
+
+/** Runs with no `ip` on PATH: closing falls back to closing the fds, and still removes every device. */
+async function runCloseWithoutIp(): Promise<void> {
+  const many: TunDevice[] = [];
+  for (let i = 0; i < 8; i++) many.push(await openTun({ name: `l2tpn${i}`, mtu: 1400 }));
+  const before = links().filter((n) => n.startsWith('l2tpn')).length;
+  for (const d of many) d.close();
+  const again = await openTun({ name: 'l2tpn0', mtu: 1400 });
+  again.close();
+  await whenTunsClosed();
+  process.stdout.write(JSON.stringify({ before, after: links().filter((n) => n.startsWith('l2tpn')) }) + '\n');
 }
 
 /** Skips privileged tests with a reason, except under CI where they must run. */
@@ -335,5 +349,19 @@ function registerTests(): void {
     assert.equal(r.closing.before.length, 12);
     assert.equal(r.closing.reopened, true, 'a name reopened right after close() waits for the old device, no EBUSY');
     assert.deepEqual(r.closing.after, [], 'every device is gone once whenTunsClosed() resolves');
+
+    // Without `ip` the batch delete fails and closing the fds alone removes the devices.
+    const ipPath = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim();
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(
+        ipPath,
+        ['netns', 'exec', ns, process.execPath, ...nodeArgs],
+        { timeout: 30_000, env: { ...process.env, PATH: '/nonexistent', L2TP_TUNTEST_CHILD: 'close-without-ip' } },
+        (err, o, errOut) => (err === null ? resolve(o) : reject(new Error(`child failed: ${err.message}\n${errOut}`))),
+      );
+    });
+    const closed = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { before: number; after: string[] };
+    assert.equal(closed.before, 8);
+    assert.deepEqual(closed.after, []);
   });
 }
