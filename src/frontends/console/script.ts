@@ -15,7 +15,7 @@
  *   nest at most MAX_BLOCK_DEPTH deep and a run executes at most MAX_COMMANDS commands (an
  *   operator's session may allow more, SessionOptions.maxCommands).
  * - `[command]` substitution (session.ts, expandBrackets): in script commands, `:if` conditions
- *   and property values, replaced by the command's value; not inside double quotes.
+ *   and property values, replaced by the command's value; `$[command]` inside double quotes.
  */
 import type { Token, Segment } from './tokenizer.js';
 import { splitWord } from './tokenizer.js';

@@ -316,6 +316,14 @@ test('scripting: [command] substitution in script commands, :if conditions and p
   assert.equal(errorOf(s, ':put [/ppp secret get [find name=nobody] password]').code, 'CFG_NO_SUCH_ITEM');
   assert.equal(errorOf(s, ':put [:put x]').code, 'CON_BAD_COMMAND');
   assert.equal(errorOf(s, ':put [/ppp secret get').code, 'CON_SYNTAX');
+  // "$[command]" inside double quotes, in script and ordinary commands; quotes inside it nest.
+  assert.deepEqual(ok(s, ':put "name: $[/system identity get name]!"'), ['name: office!']);
+  assert.deepEqual(ok(s, ':local who bob; :put "pw=$[/ppp secret get [find name="$who"] password] ok"'), ['pw=b2 ok']);
+  ok(s, '/ppp secret set [find name=carol] comment="copy of $[/ppp secret get [find name=bob] name]"');
+  assert.equal(s.store.findByName('ppp secret', 'carol')?.values['comment'], 'copy of bob');
+  // Without its closing bracket it is plain text, as any other `$`.
+  assert.deepEqual(ok(s, ':put "a $[b"'), ['a $[b']);
+  assert.equal(errorOf(s, ':put "$[/nosuch thing]"').code, 'CON_BAD_COMMAND');
   // Bounded like any command: each bracket counts.
   const limited = new ConsoleSession(new ConfigStore(), new MemoryRuntime(), { maxCommands: 3 });
   assert.equal(limited.run(':put [/system identity get name] [/system identity get name] [/system identity get name]').error?.code, 'CON_SCRIPT_LIMIT');

@@ -196,13 +196,33 @@ export class ConsoleSession {
    * `all` (script commands and `:if` conditions): every top-level group; otherwise (ordinary
    * commands) only a group right after a word ending in `=` (`gateway=[/interface get ...]`),
    * since `[find ...]` elsewhere selects items and is the parser's. A group adjacent to the word
-   * before it is joined to that word. Returns an error not yet reported.
+   * before it is joined to that word. `$[command]` inside double quotes is replaced everywhere.
+   * Returns an error not yet reported.
    */
   private expandBrackets(tokens: readonly Token[], scope: Scope, state: RunState, depth: number, all: boolean): Token[] | CommandError {
-    if (!tokens.some((t) => t.kind === '[')) return [...tokens];
+    if (!tokens.some((t) => t.kind === '[' || (t.kind === 'word' && t.segments.some((g) => g.command !== undefined)))) return [...tokens];
     const out: Token[] = [];
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
+      if (t.kind === 'word' && t.segments.some((g) => g.command !== undefined)) {
+        // "... $[command] ...": the value in place of the segment, as literal text.
+        const segments: Segment[] = [];
+        for (const g of t.segments) {
+          if (g.command === undefined) {
+            segments.push(g);
+            continue;
+          }
+          const inner = tokenize(g.command);
+          if (!Array.isArray(inner)) return syntaxError(t);
+          const commands = splitCommands(inner);
+          if (commands.length > 1) return syntaxError(t);
+          const value = this.evalBracket(commands[0] ?? [], scope, state, depth, t);
+          if (value instanceof CommandError) return value;
+          segments.push({ text: value, quoted: true });
+        }
+        out.push({ ...t, segments, text: segments.map((g) => g.text).join('') });
+        continue;
+      }
       if (t.kind !== '[') {
         out.push(t);
         continue;

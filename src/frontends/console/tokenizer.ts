@@ -10,6 +10,8 @@
  * - `#` starting a word at the beginning of a command begins a comment up to the line end.
  * - `;` and line ends separate commands; `[ ]` nest commands; `( )` group expressions;
  *   `{ }` delimit script blocks (`{ :local a 1; :put $a }`, `:if (...) do={ ... }`).
+ * - `$[command]` inside quotes is a segment with `command` set (the session runs it and puts its
+ *   value there); brackets nest, and quoted strings inside it are skipped whole.
  * - Variables: `$name` (letters, digits, `_`) and `$"any-name"` (inside quotes: `$"a-b.c"`,
  *   a name without spaces or quotes) become segments with `variable` set; the session substitutes them (the
  *   value is then literal text, never split at `=`). `\$` is a plain dollar sign, and so is a
@@ -24,6 +26,8 @@ export interface Segment {
   readonly quoted: boolean;
   /** Set when this segment is a reference to the variable of that name. */
   readonly variable?: string;
+  /** Set for `$[command]` inside quotes: the command's source text, run by the session. */
+  readonly command?: string;
 }
 
 export type TokenKind = 'word' | '[' | ']' | '(' | ')' | '{' | '}' | ';' | 'newline' | 'eof';
@@ -71,6 +75,28 @@ const ESCAPES: Readonly<Record<string, string>> = {
   f: '\f',
   v: '\v',
 };
+
+/**
+ * The `]` that closes the `[` at `open` (nesting counted, double-quoted strings with their
+ * escapes skipped), or -1 when there is none.
+ */
+function closingBracketAt(src: string, open: number): number {
+  let depth = 0;
+  for (let k = open; k < src.length; k++) {
+    const c = src[k];
+    if (c === '\\') {
+      k++;
+    } else if (c === '"') {
+      for (k++; k < src.length && src[k] !== '"'; k++) if (src[k] === '\\') k++;
+    } else if (c === '[') {
+      depth++;
+    } else if (c === ']') {
+      depth--;
+      if (depth === 0) return k;
+    }
+  }
+  return -1;
+}
 
 /** Tokenizes a whole script. `partial` tolerates an unterminated quote (for completion). */
 export function tokenize(src: string, partial = false): Token[] | TokenizeError {
@@ -170,6 +196,22 @@ export function tokenize(src: string, partial = false): Token[] | TokenizeError 
             q += ESCAPES[e] ?? e;
             i += 2;
             continue;
+          }
+          if (d === '$' && src[i + 1] === '[') {
+            const end = closingBracketAt(src, i + 1);
+            if (end > 0) {
+              if (q !== '') segments.push({ text: q, quoted: true });
+              q = '';
+              segments.push({ text: src.slice(i, end + 1), quoted: true, command: src.slice(i + 2, end) });
+              for (let k = i; k < end; k++) {
+                if (src[k] === '\n') {
+                  line++;
+                  lineStart = k + 1;
+                }
+              }
+              i = end + 1;
+              continue;
+            }
           }
           if (d === '$') {
             let name = plainVariableAt(src, i);
