@@ -312,6 +312,9 @@ test('scripting: [command] substitution in script commands, :if conditions and p
   assert.equal(ok(s, ':put [/ppp secret find]')[0]?.split(';').length, 3);
   ok(s, '/ppp secret disable [find name=carol]');
   assert.equal(s.store.findByName('ppp secret', 'carol')?.values['disabled'], 'yes');
+  // A relative [find] after numbers= stays the command's own item selection.
+  ok(s, '/ppp secret enable numbers=[find name=carol]');
+  assert.equal(s.store.findByName('ppp secret', 'carol')?.values['disabled'], 'no');
   // Errors inside a bracket are the run's errors, and a bracketed script command is refused.
   assert.equal(errorOf(s, ':put [/ppp secret get [find name=nobody] password]').code, 'CFG_NO_SUCH_ITEM');
   assert.equal(errorOf(s, ':put [:put x]').code, 'CON_BAD_COMMAND');

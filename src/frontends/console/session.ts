@@ -194,8 +194,8 @@ export class ConsoleSession {
   /**
    * Command substitution: replaces `[command]` groups by the command's value (`evalBracket`).
    * `all` (script commands and `:if` conditions): every top-level group; otherwise (ordinary
-   * commands) only a group right after a word ending in `=` (`gateway=[/interface get ...]`),
-   * since `[find ...]` elsewhere selects items and is the parser's. A group adjacent to the word
+   * commands) only a group with an absolute command right after a word ending in `=`
+   * (`gateway=[/interface get ...]`), since `[find ...]` selects items and is the parser's. A group adjacent to the word
    * before it is joined to that word. `$[command]` inside double quotes is replaced everywhere.
    * Returns an error not yet reported.
    */
@@ -232,7 +232,11 @@ export class ConsoleSession {
       const prev = out[out.length - 1];
       const joined = prev?.kind === 'word' && prev.end === t.start;
       const isValue = joined && prev.segments.at(-1)?.quoted === false && prev.text.endsWith('=');
-      if (!all && !isValue) {
+      // In an ordinary command a relative inner command (`numbers=[find ...]`) belongs to that
+      // command's menu: the parser resolves it there, so it is left alone here.
+      const inner = tokens[i + 1];
+      const absolute = inner?.kind === 'word' && inner.text.startsWith('/');
+      if (!all && (!isValue || !absolute)) {
         for (let k = i; k <= close; k++) out.push(tokens[k]!);
         i = close;
         continue;
