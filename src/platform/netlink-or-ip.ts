@@ -304,7 +304,8 @@ export class IpRoute2 {
     if (devs.length === 0) return;
     const commands = devs.map((d) => ipCommands.setLinkGroup(d, group));
     commands.push(ipCommands.deleteLinkGroup(group));
-    await this.spawnIp(['-force', '-batch', '-'], batchScript(commands));
+    const failures = await this.runBatchForce(commands);
+    if (failures.size > 0) throw new IpError('IP_ERR_EXIT', `ip link del group ${group}: ${[...failures.values()].join('; ')}`);
   }
 
   /** Lists links, optionally only those whose name starts with `namePrefix` (crash left-overs). */

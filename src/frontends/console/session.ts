@@ -67,6 +67,10 @@ function where(t: Token | undefined): string {
   return t === undefined ? '' : ` (line ${t.line} column ${t.column})`;
 }
 
+function tooDeep(at: Token): CommandError {
+  return new CommandError('CON_SCRIPT_LIMIT', `failure: blocks nested more than ${MAX_BLOCK_DEPTH} deep${where(at)}`);
+}
+
 function syntaxError(t: Token | undefined): CommandError {
   return new CommandError('CON_SYNTAX', `syntax error${where(t)}`);
 }
@@ -136,8 +140,8 @@ export class ConsoleSession {
       state.lines.push(error.message);
       return error;
     };
-    const limit = this.options.maxCommands ?? MAX_COMMANDS;
-    if (++state.commands > limit) return fail(new CommandError('CON_SCRIPT_LIMIT', `failure: script runs more than ${limit} commands`));
+    const over = this.countCommand(state);
+    if (over) return fail(over);
     const first = cmdTokens[0];
     if (first?.kind === '{') {
       const close = matchingBracket(cmdTokens, 0);
@@ -176,11 +180,17 @@ export class ConsoleSession {
 
   private execNested(tokens: readonly Token[], scope: Scope, state: RunState, depth: number, at: Token): CommandError | undefined {
     if (depth + 1 > MAX_BLOCK_DEPTH) {
-      const error = new CommandError('CON_SCRIPT_LIMIT', `failure: blocks nested more than ${MAX_BLOCK_DEPTH} deep${where(at)}`);
+      const error = tooDeep(at);
       state.lines.push(error.message);
       return error;
     }
     return this.execBlock(tokens, new Scope(scope), state, depth + 1);
+  }
+
+  /** Counts one command of the run; the error once the run's bound is passed. */
+  private countCommand(state: RunState): CommandError | undefined {
+    const limit = this.options.maxCommands ?? MAX_COMMANDS;
+    return ++state.commands > limit ? new CommandError('CON_SCRIPT_LIMIT', `failure: script runs more than ${limit} commands`) : undefined;
   }
 
   private commandContext(): CommandContext {
@@ -258,9 +268,9 @@ export class ConsoleSession {
    * as a command of the run; its changes are the run's.
    */
   private evalBracket(inner: readonly Token[], scope: Scope, state: RunState, depth: number, at: Token): string | CommandError {
-    const limit = this.options.maxCommands ?? MAX_COMMANDS;
-    if (++state.commands > limit) return new CommandError('CON_SCRIPT_LIMIT', `failure: script runs more than ${limit} commands`);
-    if (depth + 1 > MAX_BLOCK_DEPTH) return new CommandError('CON_SCRIPT_LIMIT', `failure: blocks nested more than ${MAX_BLOCK_DEPTH} deep${where(at)}`);
+    const over = this.countCommand(state);
+    if (over) return over;
+    if (depth + 1 > MAX_BLOCK_DEPTH) return tooDeep(at);
     const first = inner[0];
     if (first === undefined || first.kind === 'eof') return '';
     if (first.kind === 'word' && first.text.startsWith(':')) return new CommandError('CON_BAD_COMMAND', `bad command name ${first.text.slice(1)}${where(first)}`);
